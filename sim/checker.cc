@@ -1,0 +1,220 @@
+#include "sim/checker.h"
+
+#include <cstdlib>
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace ticketsim {
+namespace {
+
+// Where a sale was made: buyer index and operation index, packed so that a
+// zeroed array means "not sold".
+struct SaleSite {
+  std::uint32_t buyer;
+  std::uint32_t operation;
+};
+
+// A zero-filled array from calloc: for a large count of tickets, pages that
+// no sale touches are never written.
+template <typename T>
+struct ZeroedArray {
+  explicit ZeroedArray(std::size_t n) : data(static_cast<T*>(std::calloc(n, sizeof(T)))) {
+    if (!data) throw std::bad_alloc();
+  }
+  ~ZeroedArray() { std::free(data); }
+  ZeroedArray(const ZeroedArray&) = delete;
+  ZeroedArray& operator=(const ZeroedArray&) = delete;
+  T& operator[](std::size_t i) { return data[i]; }
+  T* data;
+};
+
+std::string at(std::int64_t ns, std::int64_t origin_ns) {
+  return fmt::format("+{:.1f} ms", static_cast<double>(ns - origin_ns) / 1e6);
+}
+
+std::string_view operation_name(OperationKind kind) {
+  return kind == OperationKind::kSearch ? "search" : "purchase";
+}
+
+class Checker {
+ public:
+  explicit Checker(const CheckInput& input)
+      : input_(input), first_sale_(static_cast<std::size_t>(input.tickets) + 1) {
+    for (int i = 0; i < kAnomalyClasses; ++i) result_.anomalies.push_back({static_cast<Anomaly>(i), 0, {}});
+  }
+
+  CheckResult run() {
+    for (std::size_t b = 0; b < input_.buyers.size(); ++b) {
+      const BuyerHistory& buyer = input_.buyers[b];
+      if (!buyer.failure.empty()) {
+        note(Anomaly::kUnfinishedBuyers,
+             [&] { return fmt::format("buyer {} did not finish: {}", buyer.pid, buyer.failure); });
+      }
+      for (std::size_t o = 0; o < buyer.operations.size(); ++o) check_operation(b, o);
+    }
+    check_final_state();
+    return std::move(result_);
+  }
+
+ private:
+  // Counts one instance of `anomaly`; `example` is only called for the first.
+  template <typename Example>
+  void note(Anomaly anomaly, Example example, std::int64_t count = 1) {
+    AnomalyReport& report = result_.anomalies[static_cast<int>(anomaly)];
+    if (report.count == 0) report.example = example();
+    report.count += count;
+  }
+
+  void check_operation(std::size_t b, std::size_t o) {
+    const BuyerHistory& buyer = input_.buyers[b];
+    const Operation& op = buyer.operations[o];
+    result_.retries += op.retries;
+    if (op.kind == OperationKind::kSearch) {
+      ++result_.searches;
+    } else {
+      ++result_.attempts;
+    }
+    switch (op.outcome) {
+      case Outcome::kCorrupt:
+        note(Anomaly::kCorruptReads, [&] {
+          return fmt::format("buyer {}'s {} at {} read a torn store (not a {{\"count\": N}} document)",
+                             buyer.pid, operation_name(op.kind), at(op.start_ns, input_.origin_ns));
+        });
+        return;
+      case Outcome::kError:
+        note(Anomaly::kStoreErrors, [&] {
+          return fmt::format("buyer {}'s {} at {} failed in the store", buyer.pid,
+                             operation_name(op.kind), at(op.start_ns, input_.origin_ns));
+        });
+        return;
+      case Outcome::kSoldOut:
+        ++result_.sold_out;
+        break;
+      case Outcome::kSold:
+        ++result_.sold;
+        check_sale(b, o);
+        break;
+      case Outcome::kOk:
+        break;
+    }
+    if (op.count_read < 0 || op.count_read > input_.tickets) {
+      note(Anomaly::kOutOfRange, [&] {
+        return fmt::format("buyer {}'s {} at {} read count={}, outside 0..{}", buyer.pid,
+                           operation_name(op.kind), at(op.start_ns, input_.origin_ns), op.count_read,
+                           input_.tickets);
+      });
+    }
+  }
+
+  void check_sale(std::size_t b, std::size_t o) {
+    const BuyerHistory& buyer = input_.buyers[b];
+    const Operation& op = buyer.operations[o];
+    if (op.ticket < 1 || op.ticket > input_.tickets) {
+      note(Anomaly::kOutOfRange, [&] {
+        return fmt::format("buyer {} sold ticket #{} at {}, outside #1..#{}", buyer.pid, op.ticket,
+                           at(op.start_ns, input_.origin_ns), input_.tickets);
+      });
+      return;
+    }
+    SaleSite& site = first_sale_[static_cast<std::size_t>(op.ticket)];
+    if (site.operation == 0) {
+      site = {static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(o + 1)};
+      return;
+    }
+    note(Anomaly::kDuplicateTickets, [&] {
+      const BuyerHistory& first = input_.buyers[site.buyer];
+      const Operation& earlier = first.operations[site.operation - 1];
+      bool overlapped = op.start_ns < earlier.end_ns && earlier.start_ns < op.end_ns;
+      if (&first == &buyer) {
+        return fmt::format("buyer {} sold ticket #{} twice: at {} and again at {} after reading count={}",
+                           buyer.pid, op.ticket, at(earlier.start_ns, input_.origin_ns),
+                           at(op.start_ns, input_.origin_ns), op.count_read);
+      }
+      if (overlapped) {
+        return fmt::format(
+            "buyers {} and {} both sold ticket #{}; each read count={} before the other wrote "
+            "(purchases at {} and {} overlapped)",
+            first.pid, buyer.pid, op.ticket, op.count_read, at(earlier.start_ns, input_.origin_ns),
+            at(op.start_ns, input_.origin_ns));
+      }
+      return fmt::format(
+          "buyers {} and {} both sold ticket #{}; {} read count={} at {}, after {}'s sale had ended "
+          "at {}",
+          first.pid, buyer.pid, op.ticket, buyer.pid, op.count_read, at(op.start_ns, input_.origin_ns),
+          first.pid, at(earlier.end_ns, input_.origin_ns));
+    });
+  }
+
+  void check_final_state() {
+    const FinalState& final_state = input_.final_state;
+    const std::int64_t tickets = input_.tickets;
+    const std::int64_t sold = result_.sold;
+    if (sold > tickets) {
+      note(Anomaly::kOversold, [&] {
+        return fmt::format("{} sales acknowledged for {} ticket{}", sold, tickets, tickets == 1 ? "" : "s");
+      }, sold - tickets);
+    }
+    if (final_state.corrupt) {
+      note(Anomaly::kCorruptStore, [&] { return final_state.problem; });
+      return;
+    }
+    const std::int64_t remaining = final_state.remaining;
+    if (remaining < 0 || remaining > tickets) {
+      note(Anomaly::kOutOfRange, [&] {
+        return fmt::format("the store ended with count={}, outside 0..{}", remaining, tickets);
+      });
+    }
+    const std::int64_t decrements = tickets - remaining;
+    if (sold > decrements) {
+      note(Anomaly::kLostUpdates, [&] {
+        return fmt::format("{} sales acknowledged but the count fell by {} ({} -> {}): {} overwritten",
+                           sold, decrements, tickets, remaining, sold - decrements);
+      }, sold - decrements);
+    } else if (sold < decrements) {
+      note(Anomaly::kUnacknowledgedSales, [&] {
+        return fmt::format("the count fell by {} ({} -> {}) but only {} sales were acknowledged",
+                           decrements, tickets, remaining, sold);
+      }, decrements - sold);
+    }
+    if (final_state.ledger_sales && *final_state.ledger_sales != sold) {
+      std::int64_t ledger = *final_state.ledger_sales;
+      note(Anomaly::kLedgerMismatch, [&] {
+        return fmt::format("the store's ledger holds {} sales, the buyers were told of {}", ledger, sold);
+      }, ledger > sold ? ledger - sold : sold - ledger);
+    }
+  }
+
+  const CheckInput& input_;
+  ZeroedArray<SaleSite> first_sale_;
+  CheckResult result_;
+};
+
+}  // namespace
+
+std::string_view anomaly_key(Anomaly anomaly) {
+  switch (anomaly) {
+    case Anomaly::kOversold: return "oversold";
+    case Anomaly::kDuplicateTickets: return "duplicate_tickets";
+    case Anomaly::kLostUpdates: return "lost_updates";
+    case Anomaly::kUnacknowledgedSales: return "unacknowledged_sales";
+    case Anomaly::kOutOfRange: return "out_of_range";
+    case Anomaly::kCorruptReads: return "corrupt_reads";
+    case Anomaly::kStoreErrors: return "store_errors";
+    case Anomaly::kCorruptStore: return "corrupt_store";
+    case Anomaly::kLedgerMismatch: return "ledger_mismatch";
+    case Anomaly::kUnfinishedBuyers: return "unfinished_buyers";
+  }
+  return "unknown";
+}
+
+bool CheckResult::valid() const {
+  for (const AnomalyReport& report : anomalies) {
+    if (report.count != 0) return false;
+  }
+  return true;
+}
+
+CheckResult check_history(const CheckInput& input) { return Checker(input).run(); }
+
+}  // namespace ticketsim

@@ -1,0 +1,62 @@
+// The checker: decides from the buyers' histories and the final store whether
+// a run was correct. It knows nothing of processes or of how the history was
+// recorded: it reads operations.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/history.h"
+#include "storage/store.h"
+
+namespace ticketsim {
+
+// The anomaly classes, in the order reports list them.
+enum class Anomaly : std::uint8_t {
+  kOversold,             // acknowledged sales beyond the initial tickets
+  kDuplicateTickets,     // sales of a ticket already sold
+  kLostUpdates,          // acknowledged sales the store's count does not show
+  kUnacknowledgedSales,  // decrements of the count no buyer was told of
+  kOutOfRange,           // counts read or tickets sold outside 0..tickets
+  kCorruptReads,         // reads that met a torn or garbled store
+  kStoreErrors,          // operations the store failed (I/O, database)
+  kCorruptStore,         // the final store is unreadable or fails its integrity check
+  kLedgerMismatch,       // the store's own sales ledger disagrees with the buyers
+  kUnfinishedBuyers,     // buyers that did not run to their end
+};
+inline constexpr int kAnomalyClasses = 10;
+
+// "oversold", "duplicate_tickets", ...: the keys of the JSON result.
+std::string_view anomaly_key(Anomaly anomaly);
+
+struct AnomalyReport {
+  Anomaly anomaly;
+  std::int64_t count = 0;
+  std::string example;  // the first instance, in words; empty when count is 0
+};
+
+struct CheckInput {
+  std::span<const BuyerHistory> buyers;
+  std::int64_t tickets = 0;
+  FinalState final_state;
+  std::int64_t origin_ns = 0;  // times in examples are given from here
+};
+
+struct CheckResult {
+  std::int64_t searches = 0;
+  std::int64_t attempts = 0;  // purchases tried
+  std::int64_t sold = 0;      // purchases acknowledged as sales
+  std::int64_t sold_out = 0;  // purchases answered sold-out
+  std::int64_t retries = 0;
+  std::vector<AnomalyReport> anomalies;  // one per class, every class
+
+  bool valid() const;
+  std::int64_t count(Anomaly anomaly) const { return anomalies[static_cast<int>(anomaly)].count; }
+};
+
+CheckResult check_history(const CheckInput& input);
+
+}  // namespace ticketsim

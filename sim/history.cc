@@ -1,0 +1,103 @@
+#include "sim/history.h"
+
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <new>
+
+#include <fmt/format.h>
+
+namespace ticketsim {
+namespace {
+
+constexpr std::size_t kHeaderBytes = 64;
+
+// Shared (not private) futexes: the waiters are in other processes.
+long futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected, const timespec* timeout) {
+  return syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT, expected, timeout,
+                 nullptr, 0);
+}
+
+void futex_wake(std::atomic<std::uint32_t>* word, int count) {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE, count, nullptr, nullptr, 0);
+}
+
+}  // namespace
+
+std::int64_t monotonic_ns() {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
+std::size_t SharedHistory::bytes_needed(std::int64_t buyers, std::int64_t capacity) {
+  if (buyers < 0 || capacity < 0) return 0;
+  std::size_t slots, operations, records, bytes;
+  if (__builtin_mul_overflow(static_cast<std::size_t>(buyers), sizeof(BuyerSlot), &slots) ||
+      __builtin_mul_overflow(static_cast<std::size_t>(buyers), static_cast<std::size_t>(capacity), &operations) ||
+      __builtin_mul_overflow(operations, sizeof(Operation), &records) ||
+      __builtin_add_overflow(kHeaderBytes + slots, records, &bytes) || bytes > SIZE_MAX / 2) {
+    return 0;
+  }
+  return bytes;
+}
+
+SharedHistory::SharedHistory(std::int64_t buyers, std::int64_t capacity)
+    : buyers_(buyers), capacity_(capacity), bytes_(bytes_needed(buyers, capacity)) {
+  if (bytes_ == 0) throw std::bad_alloc();
+  mapping_ = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
+                  -1, 0);
+  if (mapping_ == MAP_FAILED) {
+    throw std::runtime_error(fmt::format("cannot map {} bytes of history: {}", bytes_, std::strerror(errno)));
+  }
+  auto* base = static_cast<char*>(mapping_);
+  header_ = new (base) Header();
+  slots_ = reinterpret_cast<BuyerSlot*>(base + kHeaderBytes);
+  for (std::int64_t i = 0; i < buyers; ++i) new (&slots_[i]) BuyerSlot();
+  operations_ = reinterpret_cast<Operation*>(base + kHeaderBytes + buyers * sizeof(BuyerSlot));
+}
+
+SharedHistory::~SharedHistory() { munmap(mapping_, bytes_); }
+
+std::vector<BuyerHistory> SharedHistory::histories() const {
+  std::vector<BuyerHistory> result(static_cast<std::size_t>(buyers_));
+  for (std::int64_t i = 0; i < buyers_; ++i) {
+    std::uint32_t recorded = slots_[i].recorded.load(std::memory_order_acquire);
+    result[i] = {slots_[i].pid, {operations_ + i * capacity_, recorded}, {}};
+  }
+  return result;
+}
+
+void SharedHistory::arrive_and_wait(std::int64_t buyer) {
+  header_->arrived.fetch_add(1, std::memory_order_acq_rel);
+  futex_wake(&header_->arrived, 1);
+  for (;;) {
+    std::uint32_t released = header_->released.load(std::memory_order_acquire);
+    if (static_cast<std::int64_t>(released) > buyer) return;
+    futex_wait(&header_->released, released, nullptr);
+  }
+}
+
+std::uint32_t SharedHistory::wait_for_arrivals(std::uint32_t count, int timeout_ms) {
+  std::int64_t deadline = monotonic_ns() + static_cast<std::int64_t>(timeout_ms) * 1'000'000;
+  for (;;) {
+    std::uint32_t arrived = header_->arrived.load(std::memory_order_acquire);
+    std::int64_t left = deadline - monotonic_ns();
+    if (arrived >= count || left <= 0) return arrived;
+    timespec timeout{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
+    futex_wait(&header_->arrived, arrived, &timeout);
+  }
+}
+
+void SharedHistory::release(std::uint32_t count) {
+  header_->released.store(count, std::memory_order_release);
+  futex_wake(&header_->released, INT_MAX);
+}
+
+}  // namespace ticketsim

@@ -1,0 +1,99 @@
+// The run's history: what every buyer did, recorded by the buyers themselves
+// into one shared mapping made before fork. Recording an operation is a few
+// stores into memory: no system call, no lock. The same mapping holds the
+// start barrier.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "storage/store.h"
+
+namespace ticketsim {
+
+enum class OperationKind : std::uint8_t { kSearch = 0, kBuy = 1 };
+
+// One operation as its buyer saw it. Times are CLOCK_MONOTONIC nanoseconds.
+struct Operation {
+  std::int64_t start_ns = 0;
+  std::int64_t end_ns = 0;
+  std::int64_t count_read = 0;  // the count the operation read (search or buy)
+  std::int64_t ticket = 0;      // the ticket sold, when outcome is kSold
+  std::uint32_t retries = 0;    // store retries (SQLITE_BUSY) within it
+  OperationKind kind = OperationKind::kSearch;
+  Outcome outcome = Outcome::kOk;
+};
+static_assert(sizeof(Operation) == 40, "history memory per operation is a budget");
+
+// One buyer's operations, as the checker and the metrics read them.
+struct BuyerHistory {
+  std::int32_t pid = 0;
+  std::span<const Operation> operations;
+  // Why the buyer did not run to its end; empty when it did.
+  std::string failure;
+};
+
+// What a buyer writes about itself besides its operations.
+struct alignas(64) BuyerSlot {
+  std::atomic<std::uint32_t> recorded{0};  // operations written so far
+  std::int32_t pid = 0;
+  std::int32_t ppid = 0;
+  std::int64_t forked_ns = 0;    // parent: just before fork
+  std::int64_t ready_ns = 0;     // buyer: store opened, at the barrier
+  std::int64_t released_ns = 0;  // parent: barrier released
+  std::int64_t done_ns = 0;      // buyer: last operation done
+  char error[192] = {};          // buyer: why it could not run, if it could not
+};
+
+// Owns the shared mapping: barrier, one slot per buyer, and room for
+// `capacity` operations per buyer. Pages nobody touches cost nothing.
+class SharedHistory {
+ public:
+  // Bytes the mapping needs, or 0 when that does not fit in memory at all.
+  static std::size_t bytes_needed(std::int64_t buyers, std::int64_t capacity);
+
+  SharedHistory(std::int64_t buyers, std::int64_t capacity);
+  ~SharedHistory();
+  SharedHistory(const SharedHistory&) = delete;
+  SharedHistory& operator=(const SharedHistory&) = delete;
+
+  std::int64_t buyers() const { return buyers_; }
+  std::int64_t capacity() const { return capacity_; }
+  BuyerSlot& slot(std::int64_t buyer) { return slots_[buyer]; }
+  const BuyerSlot& slot(std::int64_t buyer) const { return slots_[buyer]; }
+  Operation* operations(std::int64_t buyer) { return operations_ + buyer * capacity_; }
+
+  // Every buyer's recorded operations.
+  std::vector<BuyerHistory> histories() const;
+
+  // The start barrier. A buyer arrives, then waits until the parent has
+  // released at least buyer + 1 buyers.
+  void arrive_and_wait(std::int64_t buyer);
+  // Parent: waits up to `timeout_ms` for `count` buyers to have arrived;
+  // returns how many have.
+  std::uint32_t wait_for_arrivals(std::uint32_t count, int timeout_ms);
+  // Parent: lets buyers 0 .. count-1 start.
+  void release(std::uint32_t count);
+
+ private:
+  struct Header {
+    std::atomic<std::uint32_t> arrived{0};
+    std::atomic<std::uint32_t> released{0};
+  };
+
+  std::int64_t buyers_;
+  std::int64_t capacity_;
+  std::size_t bytes_;
+  void* mapping_;
+  Header* header_;
+  BuyerSlot* slots_;
+  Operation* operations_;
+};
+
+// CLOCK_MONOTONIC in nanoseconds (a vDSO call, not a system call).
+std::int64_t monotonic_ns();
+
+}  // namespace ticketsim

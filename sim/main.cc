@@ -1,0 +1,162 @@
+// ticketsim: forks buyer processes that race to buy tickets from one shared
+// store, checks the result and measures it.
+//
+// Exit status: 0 when the verdict is the one the scenario expects, 1 when it
+// is not, 2 for bad usage or bad input, 3 when the run could not be done.
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "sim/report.h"
+#include "sim/result.h"
+#include "sim/runner.h"
+#include "sim/scenario.h"
+#include "storage/store.h"
+
+namespace ticketsim {
+namespace {
+
+constexpr int kExitAsExpected = 0;
+constexpr int kExitNotAsExpected = 1;
+constexpr int kExitBadInput = 2;
+constexpr int kExitRunFailed = 3;
+
+struct RunCommand {
+  std::string scenario_path;
+  std::optional<std::string> strategy;
+  std::optional<std::int64_t> buyers;
+  std::optional<std::int64_t> tickets;
+  std::optional<std::string> attempts;
+  std::optional<std::int64_t> seed;
+  std::optional<std::string> mode;
+  std::string json_path;
+  std::string store_dir;
+};
+
+// Fails early, before a long run, if the result could not be written there.
+void check_output_path(const std::string& path) {
+  std::filesystem::path target(path);
+  std::filesystem::path parent = target.has_parent_path() ? target.parent_path() : ".";
+  std::error_code ec;
+  if (!std::filesystem::is_directory(parent, ec)) {
+    throw InputError(fmt::format("{}: cannot write the result: {} is not a directory", path, parent.string()));
+  }
+  if (std::filesystem::is_directory(target, ec)) {
+    throw InputError(fmt::format("{}: cannot write the result: it is a directory", path));
+  }
+  if (access(parent.c_str(), W_OK) != 0) {
+    throw InputError(fmt::format("{}: cannot write the result: {} is not writable", path, parent.string()));
+  }
+}
+
+// Writes through a temporary file and a rename, so that a failed write never
+// leaves half a file where a whole one was.
+void write_file_atomically(const std::string& path, const std::string& text) {
+  std::string temporary = path + ".tmp-" + std::to_string(getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) {
+      std::filesystem::remove(temporary);
+      throw InputError(fmt::format("{}: cannot write the result", path));
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) {
+    std::filesystem::remove(temporary);
+    throw InputError(fmt::format("{}: cannot write the result: {}", path, ec.message()));
+  }
+}
+
+int run(const RunCommand& command) {
+  Scenario scenario = load_scenario(command.scenario_path);
+  if (command.strategy) set_strategy(scenario, *command.strategy, "--strategy");
+  if (command.buyers) set_buyers(scenario, *command.buyers, "--buyers");
+  if (command.tickets) set_tickets(scenario, *command.tickets, "--tickets");
+  if (command.attempts) set_attempts(scenario, *command.attempts, "--attempts");
+  if (command.seed) {
+    if (*command.seed < 0) throw InputError(fmt::format("--seed: must be 0 or more (got {})", *command.seed));
+    scenario.seed = static_cast<std::uint64_t>(*command.seed);
+  }
+  if (command.mode) {
+    if (*command.mode == "concurrent") scenario.mode = Mode::kConcurrent;
+    else if (*command.mode == "serial") scenario.mode = Mode::kSerial;
+    else throw InputError(fmt::format("--mode: '{}' is not a mode; use concurrent or serial", *command.mode));
+  }
+  if (!command.json_path.empty()) check_output_path(command.json_path);
+
+  RunRecord record = run_scenario(scenario, {command.store_dir});
+  Result result = make_result(record);
+  print_report(result, stdout);
+  std::fflush(stdout);
+  if (!command.json_path.empty()) {
+    write_file_atomically(command.json_path, result_json(result).dump(2) + "\n");
+  }
+  return result.as_expected() ? kExitAsExpected : kExitNotAsExpected;
+}
+
+int list_strategies() {
+  for (const StrategyInfo& info : strategies()) fmt::print("{:<14}{}\n", info.name, info.summary);
+  return 0;
+}
+
+int main_with_errors(int argc, char** argv) {
+  CLI::App app{"ticketsim: buyer processes race to buy tickets from one shared store"};
+  app.set_version_flag("--version", std::string(TICKETSIM_VERSION));
+  app.require_subcommand(1);
+
+  RunCommand command;
+  CLI::App* run_app = app.add_subcommand("run", "Run a scenario, check the result and measure it");
+  run_app->add_option("scenario", command.scenario_path, "Scenario file (TOML)")->required();
+  run_app->add_option("--strategy", command.strategy, "Store strategy: " + strategy_names());
+  run_app->add_option("--buyers", command.buyers, "Number of buyer processes");
+  run_app->add_option("--tickets", command.tickets, "Tickets in the store at the start");
+  run_app->add_option("--attempts", command.attempts, "Purchases per buyer, or until-sold-out");
+  run_app->add_option("--seed", command.seed, "Seed for delay jitter");
+  run_app->add_option("--mode", command.mode, "concurrent or serial");
+  run_app->add_option("--json", command.json_path, "Write the JSON result to FILE");
+  run_app->add_option("--store-dir", command.store_dir,
+                      "Directory in which the per-run store directory is made (default $TMPDIR or /tmp)");
+
+  CLI::App* strategies_app = app.add_subcommand("strategies", "List the store strategies");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    fmt::print(stderr, "ticketsim: {}\n", e.what());
+    return kExitBadInput;
+  }
+  if (*strategies_app) return list_strategies();
+  return run(command);
+}
+
+}  // namespace
+}  // namespace ticketsim
+
+int main(int argc, char** argv) {
+  using namespace ticketsim;
+  try {
+    return main_with_errors(argc, argv);
+  } catch (const InputError& e) {
+    fmt::print(stderr, "ticketsim: {}\n", e.what());
+    return kExitBadInput;
+  } catch (const RunError& e) {
+    fmt::print(stderr, "ticketsim: run failed: {}\n", e.what());
+    return kExitRunFailed;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "ticketsim: run failed: {}\n", e.what());
+    return kExitRunFailed;
+  }
+}

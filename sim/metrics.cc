@@ -1,0 +1,88 @@
+#include "sim/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ticketsim {
+namespace {
+
+// Nearest-rank percentile of sorted samples.
+double percentile(const std::vector<std::int64_t>& sorted, double p) {
+  std::size_t rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+  return static_cast<double>(sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1]);
+}
+
+}  // namespace
+
+LatencyStats latency_stats(std::vector<std::int64_t>& samples_ns) {
+  LatencyStats stats;
+  if (samples_ns.empty()) return stats;
+  std::sort(samples_ns.begin(), samples_ns.end());
+  double sum = 0;
+  for (std::int64_t sample : samples_ns) sum += static_cast<double>(sample);
+  double n = static_cast<double>(samples_ns.size());
+  double mean = sum / n;
+  double squares = 0;
+  for (std::int64_t sample : samples_ns) squares += (static_cast<double>(sample) - mean) * (static_cast<double>(sample) - mean);
+  constexpr double kSeconds = 1e-9;
+  stats.count = static_cast<std::int64_t>(samples_ns.size());
+  stats.min = static_cast<double>(samples_ns.front()) * kSeconds;
+  stats.max = static_cast<double>(samples_ns.back()) * kSeconds;
+  stats.mean = mean * kSeconds;
+  stats.stddev = std::sqrt(squares / n) * kSeconds;
+  stats.p50 = percentile(samples_ns, 50) * kSeconds;
+  stats.p90 = percentile(samples_ns, 90) * kSeconds;
+  stats.p99 = percentile(samples_ns, 99) * kSeconds;
+  stats.p999 = percentile(samples_ns, 99.9) * kSeconds;
+  return stats;
+}
+
+Spread spread_of(std::span<const std::int64_t> values) {
+  Spread spread;
+  if (values.empty()) return spread;
+  double sum = 0;
+  for (std::int64_t value : values) sum += static_cast<double>(value);
+  spread.mean = sum / static_cast<double>(values.size());
+  double squares = 0;
+  for (std::int64_t value : values) squares += (static_cast<double>(value) - spread.mean) * (static_cast<double>(value) - spread.mean);
+  spread.stddev = std::sqrt(squares / static_cast<double>(values.size()));
+  auto [min, max] = std::minmax_element(values.begin(), values.end());
+  spread.min = static_cast<double>(*min);
+  spread.max = static_cast<double>(*max);
+  return spread;
+}
+
+Metrics measure(std::span<const BuyerHistory> buyers, std::int64_t window_ns, std::int64_t spawn_ns) {
+  Metrics metrics;
+  metrics.window_s = static_cast<double>(window_ns) * 1e-9;
+  metrics.spawn_s = static_cast<double>(spawn_ns) * 1e-9;
+  std::vector<std::int64_t> search_ns, buy_ns;
+  std::int64_t sales = 0, attempts = 0;
+  for (const BuyerHistory& buyer : buyers) {
+    std::int64_t sold = 0, tried = 0;
+    for (const Operation& op : buyer.operations) {
+      std::int64_t latency = op.end_ns - op.start_ns;
+      if (op.kind == OperationKind::kSearch) {
+        search_ns.push_back(latency);
+      } else {
+        buy_ns.push_back(latency);
+        ++tried;
+        if (op.outcome == Outcome::kSold) ++sold;
+      }
+    }
+    metrics.sold_by_buyer.push_back(sold);
+    metrics.attempts_by_buyer.push_back(tried);
+    sales += sold;
+    attempts += tried;
+  }
+  if (window_ns > 0) {
+    metrics.sales_per_s = static_cast<double>(sales) / metrics.window_s;
+    metrics.attempts_per_s = static_cast<double>(attempts) / metrics.window_s;
+  }
+  metrics.search = latency_stats(search_ns);
+  metrics.buy = latency_stats(buy_ns);
+  metrics.tickets_per_buyer = spread_of(metrics.sold_by_buyer);
+  return metrics;
+}
+
+}  // namespace ticketsim

@@ -1,0 +1,44 @@
+// Metrics: throughput over the measured window, latency distributions and
+// per-buyer fairness, computed from the buyers' histories.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "sim/history.h"
+
+namespace ticketsim {
+
+// A latency distribution, in seconds. All zero when count is 0.
+struct LatencyStats {
+  std::int64_t count = 0;
+  double min = 0, mean = 0, stddev = 0, p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;
+};
+
+// Summary of a set of values (tickets won per buyer).
+struct Spread {
+  double min = 0, mean = 0, max = 0, stddev = 0;
+};
+
+struct Metrics {
+  double window_s = 0;  // barrier release to last buyer done
+  double spawn_s = 0;   // fork to barrier, not part of the window
+  double sales_per_s = 0;
+  double attempts_per_s = 0;
+  LatencyStats search;
+  LatencyStats buy;
+  Spread tickets_per_buyer;
+  std::vector<std::int64_t> sold_by_buyer;  // in buyer order
+  std::vector<std::int64_t> attempts_by_buyer;
+};
+
+// Latency statistics of `samples_ns`, which it sorts.
+LatencyStats latency_stats(std::vector<std::int64_t>& samples_ns);
+
+// Mean, spread and extremes of `values`.
+Spread spread_of(std::span<const std::int64_t> values);
+
+Metrics measure(std::span<const BuyerHistory> buyers, std::int64_t window_ns, std::int64_t spawn_ns);
+
+}  // namespace ticketsim

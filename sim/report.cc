@@ -1,0 +1,115 @@
+#include "sim/report.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "storage/store.h"
+
+namespace ticketsim {
+namespace {
+
+std::string plural(std::int64_t n, std::string_view word) {
+  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+}
+
+std::string latency_row(std::string_view name, const LatencyStats& s) {
+  if (s.count == 0) return fmt::format("  {:<8}{:>8}\n", name, 0);
+  return fmt::format("  {:<8}{:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", name, s.count,
+                     format_seconds(s.min), format_seconds(s.mean), format_seconds(s.stddev),
+                     format_seconds(s.p50), format_seconds(s.p90), format_seconds(s.p99),
+                     format_seconds(s.p999), format_seconds(s.max));
+}
+
+// Buyers are listed one per line up to this many; beyond, in summary.
+constexpr std::size_t kListedBuyers = 16;
+
+void print_buyers(const Result& result, std::string& out) {
+  const std::vector<BuyerRow>& rows = result.buyers;
+  std::size_t clean = std::count_if(rows.begin(), rows.end(),
+                                    [](const BuyerRow& row) { return row.ended == "exited 0"; });
+  out += fmt::format("buyers      {} reaped, {} exited 0", rows.size(), clean);
+  if (!rows.empty()) out += fmt::format("; parent pid {}", rows.front().ppid);
+  out += "\n";
+  if (rows.size() <= kListedBuyers) {
+    out += fmt::format("  {:>8} {:>8} {:>8} {:>6}  {}\n", "pid", "ppid", "attempts", "sold", "ended");
+    for (const BuyerRow& row : rows) {
+      out += fmt::format("  {:>8} {:>8} {:>8} {:>6}  {}{}\n", row.pid, row.ppid, row.attempts, row.sold,
+                         row.ended, row.error.empty() ? "" : ": " + row.error);
+    }
+  } else {
+    for (const BuyerRow& row : rows) {
+      if (row.ended != "exited 0") {
+        out += fmt::format("  buyer {} {}{}\n", row.pid, row.ended, row.error.empty() ? "" : ": " + row.error);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::string format_seconds(double seconds) {
+  if (seconds == 0) return "0";
+  double magnitude = std::fabs(seconds);
+  const char* unit = "s";
+  double value = seconds;
+  if (magnitude < 1e-6) value = seconds * 1e9, unit = "ns";
+  else if (magnitude < 1e-3) value = seconds * 1e6, unit = "us";
+  else if (magnitude < 1) value = seconds * 1e3, unit = "ms";
+  int decimals = std::fabs(value) >= 100 ? 0 : std::fabs(value) >= 10 ? 1 : 2;
+  return fmt::format("{:.{}f}{}", value, decimals, unit);
+}
+
+void print_report(const Result& result, std::FILE* file) {
+  const Scenario& scenario = result.scenario;
+  const Metrics& metrics = result.metrics;
+  std::string out;
+
+  out += fmt::format("ticketsim {}  scenario {} ({})\n", TICKETSIM_VERSION, scenario.name, scenario.file);
+  out += fmt::format("  strategy {}, {} mode, {}, {}, {}, seed {}\n", scenario.strategy,
+                     mode_name(scenario.mode), plural(scenario.buyers, "buyer"),
+                     plural(scenario.tickets, "ticket"),
+                     scenario.attempts ? plural(*scenario.attempts, "attempt") + " each"
+                                       : std::string("until sold out"),
+                     scenario.seed);
+  out += fmt::format("  delays: search {}, purchase {}, jitter {}\n\n",
+                     format_duration(scenario.delays.search), format_duration(scenario.delays.purchase),
+                     scenario.delays.jitter);
+
+  out += fmt::format("verdict     {} (expected {}: {})\n", verdict_name(result.verdict),
+                     verdict_name(scenario.expected), result.as_expected() ? "as expected" : "NOT as expected");
+  for (const AnomalyReport& report : result.check.anomalies) {
+    if (report.count == 0) continue;
+    out += fmt::format("  {:<21}{:>6}  {}\n", anomaly_key(report.anomaly), report.count, report.example);
+  }
+  if (result.verdict == Verdict::kValid) out += "  no anomaly found\n";
+  out += "\n";
+
+  out += fmt::format("sales       {} acknowledged of {}; ", result.check.sold, plural(scenario.tickets, "ticket"));
+  if (result.final_state.corrupt) {
+    out += fmt::format("store corrupt: {}\n", result.final_state.problem);
+  } else {
+    out += fmt::format("the store ends with {} remaining\n", result.final_state.remaining);
+  }
+  out += fmt::format("            {} tried, {} answered sold-out, {} store {}\n",
+                     plural(result.check.attempts, "purchase"), result.check.sold_out, result.check.retries,
+                     result.check.retries == 1 ? "retry" : "retries");
+  out += fmt::format("throughput  {:.1f} sales/s, {:.1f} attempts/s over {} (spawning took {}, not counted)\n\n",
+                     metrics.sales_per_s, metrics.attempts_per_s, format_seconds(metrics.window_s),
+                     format_seconds(metrics.spawn_s));
+
+  out += fmt::format("latency  {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "count", "min", "mean",
+                     "stddev", "p50", "p90", "p99", "p99.9", "max");
+  out += latency_row("search", metrics.search);
+  out += latency_row("buy", metrics.buy);
+  out += "\n";
+
+  const Spread& fairness = metrics.tickets_per_buyer;
+  out += fmt::format("fairness    tickets per buyer: min {}, mean {:.2f}, max {}, stddev {:.2f}\n",
+                     fairness.min, fairness.mean, fairness.max, fairness.stddev);
+  print_buyers(result, out);
+  std::fputs(out.c_str(), file);
+}
+
+}  // namespace ticketsim

@@ -1,0 +1,116 @@
+#include "sim/result.h"
+
+#include <sys/wait.h>
+
+#include <nlohmann/json.hpp>
+
+namespace ticketsim {
+namespace {
+
+nlohmann::json latency_json(const LatencyStats& stats) {
+  return {{"count", stats.count}, {"min", stats.min},   {"mean", stats.mean},
+          {"stddev", stats.stddev}, {"p50", stats.p50}, {"p90", stats.p90},
+          {"p99", stats.p99},     {"p99_9", stats.p999}, {"max", stats.max}};
+}
+
+int exit_status_of(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return -1;
+}
+
+}  // namespace
+
+Result make_result(const RunRecord& record) {
+  Result result;
+  result.scenario = record.scenario;
+  result.final_state = record.final_state;
+
+  std::vector<BuyerHistory> histories = record.history->histories();
+  for (std::size_t i = 0; i < histories.size(); ++i) {
+    const BuyerProcess& process = record.buyers[i];
+    bool clean_exit = WIFEXITED(process.wait_status) && WEXITSTATUS(process.wait_status) == 0;
+    if (!clean_exit) {
+      histories[i].failure = describe_wait_status(process.wait_status);
+      if (!process.error.empty()) histories[i].failure += ": " + process.error;
+    }
+  }
+  result.check = check_history({histories, record.scenario.tickets, record.final_state, record.start_ns});
+  result.verdict = result.check.valid() ? Verdict::kValid : Verdict::kInvalid;
+  result.metrics = measure(histories, record.window_ns, record.spawn_ns);
+
+  for (std::size_t i = 0; i < record.buyers.size(); ++i) {
+    const BuyerProcess& process = record.buyers[i];
+    result.buyers.push_back({process.pid, process.ppid, exit_status_of(process.wait_status),
+                             describe_wait_status(process.wait_status), result.metrics.sold_by_buyer[i],
+                             result.metrics.attempts_by_buyer[i], process.error});
+  }
+  return result;
+}
+
+nlohmann::json result_json(const Result& result) {
+  const Scenario& scenario = result.scenario;
+  const Metrics& metrics = result.metrics;
+  nlohmann::json json;
+  json["schema_version"] = kSchemaVersion;
+  json["ticketsim_version"] = TICKETSIM_VERSION;
+  json["scenario"] = {{"name", scenario.name}, {"file", scenario.file}, {"description", scenario.description}};
+  json["strategy"] = scenario.strategy;
+  json["mode"] = mode_name(scenario.mode);
+  json["buyer_count"] = scenario.buyers;
+  json["tickets"] = scenario.tickets;
+  json["attempts_per_buyer"] =
+      scenario.attempts ? nlohmann::json(*scenario.attempts) : nlohmann::json("until-sold-out");
+  json["seed"] = scenario.seed;
+  json["delays"] = {{"search_s", to_seconds(scenario.delays.search)},
+                    {"purchase_s", to_seconds(scenario.delays.purchase)},
+                    {"jitter", scenario.delays.jitter}};
+
+  json["verdict"] = verdict_name(result.verdict);
+  json["expected_verdict"] = verdict_name(scenario.expected);
+  json["as_expected"] = result.as_expected();
+  json["sold"] = result.check.sold;
+  json["remaining"] = result.final_state.corrupt ? nlohmann::json(nullptr)
+                                                 : nlohmann::json(result.final_state.remaining);
+  json["searches"] = result.check.searches;
+  json["attempts"] = result.check.attempts;
+  json["sold_out_answers"] = result.check.sold_out;
+  json["retries"] = result.check.retries;
+
+  nlohmann::json anomalies = nlohmann::json::object();
+  nlohmann::json examples = nlohmann::json::object();
+  for (const AnomalyReport& report : result.check.anomalies) {
+    anomalies[std::string(anomaly_key(report.anomaly))] = report.count;
+    if (report.count) examples[std::string(anomaly_key(report.anomaly))] = report.example;
+  }
+  json["anomalies"] = anomalies;
+  json["anomaly_examples"] = examples;
+  json["final_store"] = {
+      {"corrupt", result.final_state.corrupt},
+      {"problem", result.final_state.problem},
+      {"ledger_sales", result.final_state.ledger_sales ? nlohmann::json(*result.final_state.ledger_sales)
+                                                       : nlohmann::json(nullptr)}};
+
+  json["throughput"] = {{"window_s", metrics.window_s},
+                        {"sales_per_s", metrics.sales_per_s},
+                        {"attempts_per_s", metrics.attempts_per_s}};
+  json["spawn_s"] = metrics.spawn_s;
+  json["latency_s"] = {{"search", latency_json(metrics.search)}, {"buy", latency_json(metrics.buy)}};
+  const Spread& fairness = metrics.tickets_per_buyer;
+  json["fairness"] = {{"tickets_per_buyer",
+                       {{"min", fairness.min}, {"mean", fairness.mean}, {"max", fairness.max},
+                        {"stddev", fairness.stddev}}}};
+
+  nlohmann::json buyers = nlohmann::json::array();
+  for (const BuyerRow& row : result.buyers) {
+    nlohmann::json entry = {{"pid", row.pid},           {"ppid", row.ppid},
+                            {"exit_status", row.exit_status}, {"ended", row.ended},
+                            {"sold", row.sold},         {"attempts", row.attempts}};
+    if (!row.error.empty()) entry["error"] = row.error;
+    buyers.push_back(std::move(entry));
+  }
+  json["buyers"] = std::move(buyers);
+  return json;
+}
+
+}  // namespace ticketsim

@@ -1,0 +1,49 @@
+// The result of one run: everything the reports show, and nothing they would
+// have to compute. Built from a RunRecord by checking and measuring it;
+// written as JSON (schema in README.md) and read by the terminal report.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "sim/checker.h"
+#include "sim/metrics.h"
+#include "sim/runner.h"
+#include "sim/scenario.h"
+
+namespace ticketsim {
+
+inline constexpr int kSchemaVersion = 1;
+
+struct BuyerRow {
+  std::int32_t pid = 0;
+  std::int32_t ppid = 0;
+  int exit_status = 0;  // exit code, or 128 + signal number when killed
+  std::string ended;    // "exited 0", "killed by SIGKILL"
+  std::int64_t sold = 0;
+  std::int64_t attempts = 0;
+  std::string error;
+};
+
+struct Result {
+  Scenario scenario;
+  Verdict verdict = Verdict::kValid;
+  CheckResult check;
+  FinalState final_state;
+  Metrics metrics;
+  std::vector<BuyerRow> buyers;
+
+  bool as_expected() const { return verdict == scenario.expected; }
+};
+
+// Checks and measures a finished run.
+Result make_result(const RunRecord& record);
+
+// The JSON result (schema_version kSchemaVersion).
+nlohmann::json result_json(const Result& result);
+
+}  // namespace ticketsim

@@ -1,0 +1,55 @@
+// The runner: makes the store, forks one process per buyer, releases them
+// from the start barrier, reaps every one, and reads the final store.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim/history.h"
+#include "sim/scenario.h"
+#include "storage/store.h"
+
+namespace ticketsim {
+
+// The run could not be carried out (a store that cannot be made, fork failing).
+class RunError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RunOptions {
+  // Where the per-run store directory is made; empty means $TMPDIR or /tmp.
+  std::filesystem::path store_parent;
+};
+
+// One buyer process as the parent saw it.
+struct BuyerProcess {
+  std::int32_t pid = 0;
+  std::int32_t ppid = 0;  // as the buyer itself read it
+  int wait_status = 0;    // from waitpid
+  std::string error;      // what the buyer reported, if it failed
+};
+
+// Everything one run produced, for the checker and the metrics.
+struct RunRecord {
+  Scenario scenario;
+  std::unique_ptr<SharedHistory> history;
+  std::vector<BuyerProcess> buyers;
+  FinalState final_state;
+  std::int64_t spawn_ns = 0;   // fork to barrier, summed over spawning rounds
+  std::int64_t window_ns = 0;  // barrier release to last buyer done
+  std::int64_t start_ns = 0;   // first barrier release (monotonic)
+};
+
+// Runs `scenario`. Throws RunError when the run cannot be carried out; every
+// child is reaped and every named object removed in any case.
+RunRecord run_scenario(const Scenario& scenario, const RunOptions& options);
+
+// "exited 0", "killed by SIGKILL": a wait status in words.
+std::string describe_wait_status(int wait_status);
+
+}  // namespace ticketsim

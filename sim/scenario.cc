@@ -1,0 +1,257 @@
+#include "sim/scenario.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "storage/store.h"
+
+namespace ticketsim {
+
+std::string_view mode_name(Mode mode) {
+  return mode == Mode::kSerial ? "serial" : "concurrent";
+}
+
+std::string_view verdict_name(Verdict verdict) {
+  return verdict == Verdict::kValid ? "valid" : "invalid";
+}
+
+namespace {
+
+constexpr std::array<std::string_view, 10> kTopKeys = {
+    "name", "description", "strategy", "tickets", "buyers",
+    "attempts", "mode", "seed", "delays", "expect"};
+constexpr std::array<std::string_view, 3> kDelayKeys = {"search", "purchase", "jitter"};
+constexpr std::array<std::string_view, 1> kExpectKeys = {"verdict"};
+
+[[noreturn]] void fail(std::string_view where, std::string_view message) {
+  throw InputError(fmt::format("{}: {}", where, message));
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1u : 0u)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// A key in a scenario file: its dotted name and where it stands.
+class Key {
+ public:
+  Key(const std::string& file, std::string name, const toml::source_region& region)
+      : file_(file), name_(std::move(name)), line_(region.begin.line), column_(region.begin.column) {}
+
+  // "scenarios/x.toml:3:1: key 'buyers'"
+  std::string where() const {
+    return fmt::format("{}:{}:{}: key '{}'", file_, line_, column_, name_);
+  }
+  [[noreturn]] void fail(std::string_view message) const { ticketsim::fail(where(), message); }
+
+ private:
+  const std::string& file_;
+  std::string name_;
+  std::uint32_t line_;
+  std::uint32_t column_;
+};
+
+template <std::size_t N>
+void reject_unknown_keys(const toml::table& table, const std::array<std::string_view, N>& known,
+                         const std::string& file, std::string_view prefix) {
+  for (const auto& [key, node] : table) {
+    if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
+    std::string message = fmt::format("{}:{}:{}: unknown key '{}{}'", file, key.source().begin.line,
+                                      key.source().begin.column, prefix, key.str());
+    std::string_view best;
+    std::size_t best_distance = 3;
+    for (std::string_view candidate : known) {
+      std::size_t distance = edit_distance(key.str(), candidate);
+      if (distance < best_distance) best = candidate, best_distance = distance;
+    }
+    if (!best.empty()) message += fmt::format("; did you mean '{}{}'?", prefix, best);
+    throw InputError(message);
+  }
+}
+
+std::string string_value(const Key& key, const toml::node& node) {
+  if (!node.is_string()) key.fail("must be a string");
+  return node.as_string()->get();
+}
+
+std::int64_t integer_value(const Key& key, const toml::node& node) {
+  if (!node.is_integer()) key.fail("must be an integer");
+  return node.as_integer()->get();
+}
+
+Duration duration_value(const Key& key, const toml::node& node) {
+  if (node.is_integer() && node.as_integer()->get() == 0) return Duration::zero();
+  if (!node.is_string()) key.fail("must be a duration such as \"50ms\" or \"1s\"");
+  std::optional<Duration> duration = parse_duration(node.as_string()->get());
+  if (!duration) {
+    key.fail(fmt::format("'{}' is not a duration such as \"50ms\", \"1.5s\" or \"250us\"",
+                         node.as_string()->get()));
+  }
+  return *duration;
+}
+
+const toml::table& table_value(const Key& key, const toml::node& node) {
+  if (!node.is_table()) key.fail("must be a table");
+  return *node.as_table();
+}
+
+void read_delays(Scenario& scenario, const toml::table& table) {
+  reject_unknown_keys(table, kDelayKeys, scenario.file, "delays.");
+  for (const auto& [name, node] : table) {
+    Key key(scenario.file, "delays." + std::string(name.str()), name.source());
+    if (name == "search") {
+      scenario.delays.search = duration_value(key, node);
+    } else if (name == "purchase") {
+      scenario.delays.purchase = duration_value(key, node);
+    } else if (name == "jitter") {
+      if (!node.is_number()) key.fail("must be a number from 0 to 1");
+      double jitter = node.value<double>().value_or(-1);
+      if (jitter < 0 || jitter > 1) key.fail(fmt::format("must be from 0 to 1 (got {})", jitter));
+      scenario.delays.jitter = jitter;
+    }
+  }
+}
+
+void read_expect(Scenario& scenario, const toml::table& table) {
+  reject_unknown_keys(table, kExpectKeys, scenario.file, "expect.");
+  for (const auto& [name, node] : table) {
+    Key key(scenario.file, "expect." + std::string(name.str()), name.source());
+    std::string verdict = string_value(key, node);
+    if (verdict == "valid") scenario.expected = Verdict::kValid;
+    else if (verdict == "invalid") scenario.expected = Verdict::kInvalid;
+    else key.fail(fmt::format("'{}' is not a verdict; use \"valid\" or \"invalid\"", verdict));
+  }
+}
+
+}  // namespace
+
+void set_strategy(Scenario& scenario, std::string_view value, std::string_view where) {
+  if (!find_strategy(value)) {
+    fail(where, fmt::format("unknown strategy '{}'; known: {}", value, strategy_names()));
+  }
+  scenario.strategy = value;
+}
+
+void set_buyers(Scenario& scenario, std::int64_t value, std::string_view where) {
+  if (value < 1 || value > kMaxBuyers) {
+    fail(where, fmt::format("must be from 1 to {} (got {})", kMaxBuyers, value));
+  }
+  // Leave room for the processes the user already runs.
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NPROC, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && geteuid() != 0 &&
+      static_cast<rlim_t>(value) + 64 > limit.rlim_cur) {
+    fail(where, fmt::format("{} buyers would exceed the process limit (ulimit -u {}) less 64 of headroom",
+                            value, limit.rlim_cur));
+  }
+  scenario.buyers = value;
+}
+
+void set_tickets(Scenario& scenario, std::int64_t value, std::string_view where) {
+  if (value < 0 || value > kMaxTickets) {
+    fail(where, fmt::format("must be from 0 to {} (got {})", kMaxTickets, value));
+  }
+  scenario.tickets = value;
+}
+
+void set_attempts(Scenario& scenario, std::string_view value, std::string_view where) {
+  if (value == "until-sold-out") {
+    scenario.attempts.reset();
+    return;
+  }
+  std::int64_t attempts = 0;
+  auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), attempts);
+  if (error != std::errc() || end != value.data() + value.size() || attempts < 1 ||
+      attempts > kMaxAttempts) {
+    fail(where, fmt::format("must be a number from 1 to {} or \"until-sold-out\" (got '{}')",
+                            kMaxAttempts, value));
+  }
+  scenario.attempts = attempts;
+}
+
+Scenario parse_scenario(std::string_view text, const std::string& path) {
+  Scenario scenario;
+  scenario.file = path;
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}:{}:{}: {}", path, e.source().begin.line,
+                                 e.source().begin.column, e.description()));
+  }
+  reject_unknown_keys(root, kTopKeys, path, "");
+
+  bool has_strategy = false, has_tickets = false, has_buyers = false;
+  for (const auto& [name, node] : root) {
+    Key key(path, std::string(name.str()), name.source());
+    if (name == "name") {
+      scenario.name = string_value(key, node);
+    } else if (name == "description") {
+      scenario.description = string_value(key, node);
+    } else if (name == "strategy") {
+      set_strategy(scenario, string_value(key, node), key.where());
+      has_strategy = true;
+    } else if (name == "tickets") {
+      set_tickets(scenario, integer_value(key, node), key.where());
+      has_tickets = true;
+    } else if (name == "buyers") {
+      set_buyers(scenario, integer_value(key, node), key.where());
+      has_buyers = true;
+    } else if (name == "attempts") {
+      if (node.is_integer()) set_attempts(scenario, std::to_string(node.as_integer()->get()), key.where());
+      else set_attempts(scenario, string_value(key, node), key.where());
+    } else if (name == "mode") {
+      std::string mode = string_value(key, node);
+      if (mode == "concurrent") scenario.mode = Mode::kConcurrent;
+      else if (mode == "serial") scenario.mode = Mode::kSerial;
+      else key.fail(fmt::format("'{}' is not a mode; use \"concurrent\" or \"serial\"", mode));
+    } else if (name == "seed") {
+      std::int64_t seed = integer_value(key, node);
+      if (seed < 0) key.fail(fmt::format("must be 0 or more (got {})", seed));
+      scenario.seed = static_cast<std::uint64_t>(seed);
+    } else if (name == "delays") {
+      read_delays(scenario, table_value(key, node));
+    } else if (name == "expect") {
+      read_expect(scenario, table_value(key, node));
+    }
+  }
+  if (!has_strategy) fail(path, "missing key 'strategy'");
+  if (!has_tickets) fail(path, "missing key 'tickets'");
+  if (!has_buyers) fail(path, "missing key 'buyers'");
+  if (scenario.name.empty()) {
+    std::string_view stem = path;
+    stem = stem.substr(stem.find_last_of('/') + 1);
+    scenario.name = stem.substr(0, stem.rfind(".toml"));
+  }
+  return scenario;
+}
+
+Scenario load_scenario(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(fmt::format("{}: cannot read scenario: {}", path, std::strerror(errno)));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw InputError(fmt::format("{}: cannot read scenario", path));
+  return parse_scenario(text.str(), path);
+}
+
+}  // namespace ticketsim

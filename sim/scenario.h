@@ -1,0 +1,71 @@
+// A scenario: what one run does. Loaded from a TOML file, then adjusted by
+// command-line overrides; every value is checked before anything runs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "sim/duration.h"
+
+namespace ticketsim {
+
+enum class Mode { kConcurrent, kSerial };
+enum class Verdict { kValid, kInvalid };
+
+std::string_view mode_name(Mode mode);
+std::string_view verdict_name(Verdict verdict);
+
+struct Delays {
+  Duration search{0};    // before each search: the seed's sleep before reading
+  Duration purchase{0};  // between reading the count and writing it back
+  double jitter = 0;     // each delay is scaled by a factor in [1 - jitter, 1 + jitter]
+};
+
+struct Scenario {
+  std::string file;         // the file it was loaded from, for messages
+  std::string name;
+  std::string description;
+  std::string strategy;
+  std::int64_t tickets = 0;
+  std::int64_t buyers = 0;
+  // Purchases each buyer makes at most; nullopt means until the store answers
+  // sold-out (at most tickets + 1 each).
+  std::optional<std::int64_t> attempts = 1;
+  Mode mode = Mode::kConcurrent;
+  std::uint64_t seed = 1;
+  Delays delays;
+  Verdict expected = Verdict::kValid;
+
+  // Purchases a buyer makes at most, whatever `attempts` says.
+  std::int64_t max_attempts() const { return attempts ? *attempts : tickets + 1; }
+};
+
+// Bad input: a one-line message that names the file, and the line, column and
+// key where there is one. The command line turns it into exit status 2.
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads and checks a scenario file. Throws InputError.
+Scenario load_scenario(const std::string& path);
+
+// Parses and checks a scenario from text; `path` is only used in messages.
+Scenario parse_scenario(std::string_view text, const std::string& path);
+
+// Command-line overrides. Each is checked as its key is; `option` names the
+// flag in messages.
+void set_strategy(Scenario& scenario, std::string_view value, std::string_view where);
+void set_buyers(Scenario& scenario, std::int64_t value, std::string_view where);
+void set_tickets(Scenario& scenario, std::int64_t value, std::string_view where);
+void set_attempts(Scenario& scenario, std::string_view value, std::string_view where);
+
+// Limits on what one run may ask for.
+inline constexpr std::int64_t kMaxBuyers = 32768;
+inline constexpr std::int64_t kMaxTickets = 100'000'000;
+inline constexpr std::int64_t kMaxAttempts = 1'000'000'000;
+
+}  // namespace ticketsim

@@ -1,0 +1,220 @@
+#include "storage/sqlite_store.h"
+
+#include <sched.h>
+#include <sqlite3.h>
+
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace ticketsim {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+  PRAGMA journal_mode = WAL;
+  CREATE TABLE inventory (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    remaining INTEGER NOT NULL
+  );
+  CREATE TABLE sales (
+    ticket INTEGER NOT NULL,
+    buyer_pid INTEGER NOT NULL,
+    operation_id INTEGER NOT NULL
+  );
+)sql";
+
+// One connection. Owns the sqlite3 handle and its prepared statements.
+class Connection {
+ public:
+  Connection(const std::filesystem::path& path, int flags) : path_(path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOFOLLOW, nullptr) != SQLITE_OK) {
+      std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw StoreError(fmt::format("{}: cannot open database: {}", path.string(), message));
+    }
+    sqlite3_extended_result_codes(db_, 1);
+  }
+  ~Connection() {
+    for (sqlite3_stmt* statement : statements_) sqlite3_finalize(statement);
+    sqlite3_close(db_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  sqlite3* db() { return db_; }
+
+  void exec(const char* sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string message = error ? error : sqlite3_errmsg(db_);
+      sqlite3_free(error);
+      throw StoreError(fmt::format("{}: {}", path_.string(), message));
+    }
+  }
+
+  // A statement owned by this connection, finalized when it closes.
+  sqlite3_stmt* prepare(const char* sql) {
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement, nullptr) != SQLITE_OK) {
+      throw StoreError(fmt::format("{}: cannot prepare '{}': {}", path_.string(), sql, sqlite3_errmsg(db_)));
+    }
+    statements_.push_back(statement);
+    return statement;
+  }
+
+ private:
+  std::filesystem::path path_;
+  sqlite3* db_ = nullptr;
+  std::vector<sqlite3_stmt*> statements_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::filesystem::path& path)
+      : connection_(path, SQLITE_OPEN_READWRITE) {
+    connection_.exec("PRAGMA synchronous = NORMAL");
+    sqlite3_busy_handler(connection_.db(), &SqliteStore::on_busy, this);
+    begin_ = connection_.prepare("BEGIN IMMEDIATE");
+    commit_ = connection_.prepare("COMMIT");
+    rollback_ = connection_.prepare("ROLLBACK");
+    select_ = connection_.prepare("SELECT remaining FROM inventory WHERE id = 1");
+    update_ = connection_.prepare(
+        "UPDATE inventory SET remaining = remaining - 1 "
+        "WHERE id = 1 AND remaining > 0 RETURNING remaining + 1");
+    insert_ = connection_.prepare(
+        "INSERT INTO sales (ticket, buyer_pid, operation_id) VALUES (?, ?, ?)");
+  }
+
+  SearchResult search() override {
+    busy_retries_ = 0;
+    int rc = sqlite3_step(select_);
+    SearchResult result{Outcome::kError, 0};
+    if (rc == SQLITE_ROW) result = {Outcome::kOk, sqlite3_column_int64(select_, 0)};
+    sqlite3_reset(select_);
+    return result;
+  }
+
+  BuyResult buy(const BuyRequest& request) override {
+    busy_retries_ = 0;
+    BuyResult result;
+    if (!step_done(begin_)) return failed();
+    if (request.purchase_delay.count() > 0) std::this_thread::sleep_for(request.purchase_delay);
+
+    int rc = sqlite3_step(update_);
+    if (rc == SQLITE_ROW) {
+      result.outcome = Outcome::kSold;
+      result.ticket = result.count_read = sqlite3_column_int64(update_, 0);
+      rc = sqlite3_step(update_);
+    } else {
+      result.outcome = Outcome::kSoldOut;
+    }
+    sqlite3_reset(update_);
+    if (rc != SQLITE_DONE) return failed();
+
+    if (result.outcome == Outcome::kSold) {
+      sqlite3_bind_int64(insert_, 1, result.ticket);
+      sqlite3_bind_int64(insert_, 2, request.buyer_pid);
+      sqlite3_bind_int64(insert_, 3, static_cast<sqlite3_int64>(request.operation_id));
+      if (!step_done(insert_)) return failed();
+    }
+    if (!step_done(commit_)) return failed();
+    result.retries = busy_retries_;
+    return result;
+  }
+
+ private:
+  // Retries every SQLITE_BUSY: yield first, then sleep a little longer each
+  // time, up to a millisecond. Counts each retry.
+  static int on_busy(void* self, int attempt) {
+    static_cast<SqliteStore*>(self)->busy_retries_++;
+    if (attempt < 4) {
+      sched_yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(std::min(50 * (attempt - 3), 1000)));
+    }
+    return 1;
+  }
+
+  bool step_done(sqlite3_stmt* statement) {
+    int rc = sqlite3_step(statement);
+    sqlite3_reset(statement);
+    return rc == SQLITE_DONE;
+  }
+
+  BuyResult failed() {
+    if (!sqlite3_get_autocommit(connection_.db())) {
+      sqlite3_step(rollback_);
+      sqlite3_reset(rollback_);
+    }
+    return {Outcome::kError, 0, 0, busy_retries_};
+  }
+
+  Connection connection_;
+  sqlite3_stmt* begin_;
+  sqlite3_stmt* commit_;
+  sqlite3_stmt* rollback_;
+  sqlite3_stmt* select_;
+  sqlite3_stmt* update_;
+  sqlite3_stmt* insert_;
+  std::uint32_t busy_retries_ = 0;
+};
+
+// Runs `sql` and returns the first column of its first row as text.
+std::string query_text(Connection& connection, const char* sql) {
+  sqlite3_stmt* statement = connection.prepare(sql);
+  std::string text;
+  if (sqlite3_step(statement) == SQLITE_ROW) {
+    if (const unsigned char* value = sqlite3_column_text(statement, 0)) {
+      text = reinterpret_cast<const char*>(value);
+    }
+  }
+  return text;
+}
+
+class SqliteSetup final : public StoreSetup {
+ public:
+  explicit SqliteSetup(const StoreSpec& spec) : path_(spec.dir / "tickets.db") {
+    Connection connection(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    connection.exec(kSchema);
+    connection.exec(fmt::format("INSERT INTO inventory (id, remaining) VALUES (1, {})", spec.tickets).c_str());
+  }
+
+  std::unique_ptr<Store> open() override { return std::make_unique<SqliteStore>(path_); }
+
+  FinalState inspect() override {
+    FinalState state;
+    try {
+      Connection connection(path_, SQLITE_OPEN_READWRITE);
+      std::string integrity = query_text(connection, "PRAGMA integrity_check");
+      if (integrity != "ok") {
+        state.corrupt = true;
+        state.problem = fmt::format("{}: integrity_check: {}", path_.filename().string(), integrity);
+        return state;
+      }
+      std::string remaining = query_text(connection, "SELECT remaining FROM inventory WHERE id = 1");
+      if (remaining.empty()) {
+        state.corrupt = true;
+        state.problem = fmt::format("{}: the inventory row is missing", path_.filename().string());
+        return state;
+      }
+      state.remaining = std::stoll(remaining);
+      state.ledger_sales = std::stoll(query_text(connection, "SELECT count(*) FROM sales"));
+    } catch (const StoreError& e) {
+      state.corrupt = true;
+      state.problem = e.what();
+    }
+    return state;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace
+
+std::unique_ptr<StoreSetup> create_sqlite_store(const StoreSpec& spec) {
+  return std::make_unique<SqliteSetup>(spec);
+}
+
+}  // namespace ticketsim

@@ -1,0 +1,15 @@
+// sqlite: the count in an SQLite database in WAL mode. Each purchase is one
+// BEGIN IMMEDIATE transaction that decrements the count only while it is
+// positive and writes the sale into a ledger. SQLITE_BUSY is retried and
+// counted, never a failed purchase.
+#pragma once
+
+#include <memory>
+
+#include "storage/store.h"
+
+namespace ticketsim {
+
+std::unique_ptr<StoreSetup> create_sqlite_store(const StoreSpec& spec);
+
+}  // namespace ticketsim
