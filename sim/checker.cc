@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -123,26 +124,28 @@ class Checker {
       return;
     }
     note(Anomaly::kDuplicateTickets, [&] {
-      const BuyerHistory& first = input_.buyers[site.buyer];
-      const Operation& earlier = first.operations[site.operation - 1];
-      bool overlapped = op.start_ns < earlier.end_ns && earlier.start_ns < op.end_ns;
-      if (&first == &buyer) {
+      // Name the two sales in the order they began.
+      const BuyerHistory* a = &input_.buyers[site.buyer];
+      const Operation* a_op = &a->operations[site.operation - 1];
+      const BuyerHistory* b = &buyer;
+      const Operation* b_op = &op;
+      if (b_op->start_ns < a_op->start_ns) std::swap(a, b), std::swap(a_op, b_op);
+      if (a == b) {
         return fmt::format("buyer {} sold ticket #{} twice: at {} and again at {} after reading count={}",
-                           buyer.pid, op.ticket, at(earlier.start_ns, input_.origin_ns),
-                           at(op.start_ns, input_.origin_ns), op.count_read);
+                           a->pid, op.ticket, at(a_op->start_ns, input_.origin_ns),
+                           at(b_op->start_ns, input_.origin_ns), b_op->count_read);
       }
-      if (overlapped) {
+      if (b_op->start_ns < a_op->end_ns) {
         return fmt::format(
             "buyers {} and {} both sold ticket #{}; each read count={} before the other wrote "
             "(purchases at {} and {} overlapped)",
-            first.pid, buyer.pid, op.ticket, op.count_read, at(earlier.start_ns, input_.origin_ns),
-            at(op.start_ns, input_.origin_ns));
+            a->pid, b->pid, op.ticket, op.count_read, at(a_op->start_ns, input_.origin_ns),
+            at(b_op->start_ns, input_.origin_ns));
       }
       return fmt::format(
-          "buyers {} and {} both sold ticket #{}; {} read count={} at {}, after {}'s sale had ended "
-          "at {}",
-          first.pid, buyer.pid, op.ticket, buyer.pid, op.count_read, at(op.start_ns, input_.origin_ns),
-          first.pid, at(earlier.end_ns, input_.origin_ns));
+          "buyers {} and {} both sold ticket #{}; {} read count={} at {}, after {}'s sale had ended at {}",
+          a->pid, b->pid, op.ticket, b->pid, b_op->count_read, at(b_op->start_ns, input_.origin_ns), a->pid,
+          at(a_op->end_ns, input_.origin_ns));
     });
   }
 

@@ -38,6 +38,7 @@ struct RunCommand {
   std::optional<std::string> attempts;
   std::optional<std::int64_t> seed;
   std::optional<std::string> mode;
+  std::optional<std::string> expect;
   std::string json_path;
   std::string store_dir;
 };
@@ -94,6 +95,11 @@ int run(const RunCommand& command) {
     else if (*command.mode == "serial") scenario.mode = Mode::kSerial;
     else throw InputError(fmt::format("--mode: '{}' is not a mode; use concurrent or serial", *command.mode));
   }
+  if (command.expect) {
+    if (*command.expect == "valid") scenario.expected = Verdict::kValid;
+    else if (*command.expect == "invalid") scenario.expected = Verdict::kInvalid;
+    else throw InputError(fmt::format("--expect: '{}' is not a verdict; use valid or invalid", *command.expect));
+  }
   if (!command.json_path.empty()) check_output_path(command.json_path);
 
   RunRecord record = run_scenario(scenario, {command.store_dir});
@@ -125,6 +131,7 @@ int main_with_errors(int argc, char** argv) {
   run_app->add_option("--attempts", command.attempts, "Purchases per buyer, or until-sold-out");
   run_app->add_option("--seed", command.seed, "Seed for delay jitter");
   run_app->add_option("--mode", command.mode, "concurrent or serial");
+  run_app->add_option("--expect", command.expect, "The verdict to expect: valid or invalid");
   run_app->add_option("--json", command.json_path, "Write the JSON result to FILE");
   run_app->add_option("--store-dir", command.store_dir,
                       "Directory in which the per-run store directory is made (default $TMPDIR or /tmp)");

@@ -1,0 +1,212 @@
+// Integration tests: real forked buyers against real stores.
+#include "sim/runner.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <set>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "sim/buyer.h"
+#include "sim/result.h"
+
+using namespace ticketsim;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A directory for the run's store, removed at the end of the test.
+struct TempDir {
+  TempDir() {
+    char pattern[] = "/tmp/ticketsim-test-XXXXXX";
+    REQUIRE(mkdtemp(pattern) != nullptr);
+    path = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  bool empty() const { return std::filesystem::is_empty(path); }
+  std::filesystem::path path;
+};
+
+std::set<std::string> shm_entries() {
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+    names.insert(entry.path().filename().string());
+  }
+  return names;
+}
+
+Scenario scenario_for(std::string strategy, std::int64_t buyers, std::int64_t tickets, std::int64_t attempts) {
+  Scenario scenario;
+  scenario.file = "test";
+  scenario.name = "test";
+  scenario.strategy = std::move(strategy);
+  scenario.buyers = buyers;
+  scenario.tickets = tickets;
+  scenario.attempts = attempts;
+  return scenario;
+}
+
+// The parent has no child left: every buyer was reaped.
+void require_no_children() {
+  int status = 0;
+  CHECK(waitpid(-1, &status, WNOHANG) == -1);
+  CHECK(errno == ECHILD);
+}
+
+Result run(const Scenario& scenario, const TempDir& dir) {
+  RunRecord record = run_scenario(scenario, {dir.path});
+  return make_result(record);
+}
+
+}  // namespace
+
+TEST_CASE("plain on the seed's load oversells in every run") {
+  // The seed's race with a window no scheduler can close: every buyer reads
+  // count=1 as soon as it is released, then waits 300ms before writing.
+  Scenario scenario = scenario_for("plain", 15, 1, 1);
+  scenario.delays.purchase = 300ms;
+  for (int run_number = 0; run_number < 3; ++run_number) {
+    TempDir dir;
+    Result result = run(scenario, dir);
+    CHECK(result.verdict == Verdict::kInvalid);
+    CHECK(result.check.sold == 15);
+    CHECK(result.check.count(Anomaly::kOversold) == 14);
+    CHECK(result.check.count(Anomaly::kDuplicateTickets) == 14);
+    CHECK(result.check.count(Anomaly::kLostUpdates) == 14);
+    CHECK(result.final_state.remaining == 0);
+    const std::string& example = result.check.anomalies[static_cast<int>(Anomaly::kDuplicateTickets)].example;
+    CHECK(example.find("both sold ticket #1") != std::string::npos);
+    // The witnesses are real buyers of this run.
+    bool names_a_buyer = false;
+    for (const BuyerRow& row : result.buyers) {
+      if (example.find(std::to_string(row.pid)) != std::string::npos) names_a_buyer = true;
+    }
+    CHECK(names_a_buyer);
+    CHECK(dir.empty());
+    require_no_children();
+  }
+}
+
+TEST_CASE("locked strategies sell exactly the tickets there were, 32 buyers") {
+  for (std::string strategy : {"named-mutex", "sqlite"}) {
+    CAPTURE(strategy);
+    // 32 x 150 = 4,800 attempts for 2,000 tickets: every ticket is fought over.
+    Scenario scenario = scenario_for(strategy, 32, 2000, 150);
+    TempDir dir;
+    std::set<std::string> shm_before = shm_entries();
+    Result result = run(scenario, dir);
+    CHECK(result.verdict == Verdict::kValid);
+    CHECK(result.check.sold == 2000);
+    CHECK(result.final_state.remaining == 0);
+    // Each purchase was a sale or a sold-out answer, and a buyer stops at its first sold-out.
+    CHECK(result.check.attempts == result.check.sold + result.check.sold_out);
+    CHECK(result.check.sold_out >= 1);
+    CHECK(result.check.sold_out <= 32);
+    std::int64_t sold_by_buyers = 0;
+    for (const BuyerRow& row : result.buyers) sold_by_buyers += row.sold;
+    CHECK(sold_by_buyers == 2000);
+    if (strategy == "sqlite") CHECK(result.final_state.ledger_sales == 2000);
+    CHECK(dir.empty());
+    CHECK(shm_entries() == shm_before);
+    require_no_children();
+  }
+}
+
+TEST_CASE("until-sold-out buyers empty the store") {
+  Scenario scenario = scenario_for("named-mutex", 4, 100, 1);
+  scenario.attempts.reset();
+  TempDir dir;
+  Result result = run(scenario, dir);
+  CHECK(result.verdict == Verdict::kValid);
+  CHECK(result.check.sold == 100);
+  CHECK(result.final_state.remaining == 0);
+}
+
+TEST_CASE("serial mode is valid even without a lock") {
+  Scenario scenario = scenario_for("plain", 8, 3, 1);
+  scenario.mode = Mode::kSerial;
+  scenario.delays.purchase = 5ms;
+  TempDir dir;
+  Result result = run(scenario, dir);
+  CHECK(result.verdict == Verdict::kValid);
+  CHECK(result.check.sold == 3);
+  CHECK(result.check.sold_out == 5);
+  // One after another: each buyer's purchase ends before the next begins.
+  RunRecord record = run_scenario(scenario, {dir.path});
+  std::vector<BuyerHistory> histories = record.history->histories();
+  for (std::size_t i = 1; i < histories.size(); ++i) {
+    CHECK(histories[i].operations.front().start_ns > histories[i - 1].operations.back().end_ns);
+  }
+}
+
+TEST_CASE("the parent keeps each buyer's pid, ppid and exit status") {
+  Scenario scenario = scenario_for("sqlite", 6, 10, 2);
+  TempDir dir;
+  Result result = run(scenario, dir);
+  REQUIRE(result.buyers.size() == 6);
+  std::set<std::int32_t> pids;
+  for (const BuyerRow& row : result.buyers) {
+    CHECK(row.ppid == getpid());
+    CHECK(row.exit_status == 0);
+    CHECK(row.ended == "exited 0");
+    CHECK(row.pid != getpid());
+    pids.insert(row.pid);
+    CHECK(kill(row.pid, 0) == -1);  // gone: reaped, not a zombie
+  }
+  CHECK(pids.size() == 6);
+  CHECK(result.metrics.spawn_s > 0);
+  CHECK(result.metrics.window_s > 0);
+  require_no_children();
+}
+
+TEST_CASE("the history records every operation with its outcome") {
+  Scenario scenario = scenario_for("named-mutex", 3, 4, 3);
+  TempDir dir;
+  RunRecord record = run_scenario(scenario, {dir.path});
+  std::int64_t sold = 0;
+  for (const BuyerHistory& buyer : record.history->histories()) {
+    REQUIRE(!buyer.operations.empty());
+    CHECK(buyer.operations.front().kind == OperationKind::kSearch);
+    for (const Operation& op : buyer.operations) {
+      CHECK(op.end_ns >= op.start_ns);
+      CHECK(op.start_ns >= record.start_ns);
+      if (op.outcome == Outcome::kSold) {
+        ++sold;
+        CHECK(op.ticket == op.count_read);
+      }
+    }
+  }
+  CHECK(sold == 4);
+}
+
+TEST_CASE("a run whose history cannot fit is refused before anything starts") {
+  Scenario scenario = scenario_for("plain", 1000, 10, 1'000'000'000);
+  TempDir dir;
+  CHECK_THROWS_AS(run_scenario(scenario, {dir.path}), InputError);
+  CHECK(dir.empty());
+}
+
+TEST_CASE("a store that cannot be made is a run error, not a crash") {
+  Scenario scenario = scenario_for("sqlite", 2, 10, 1);
+  CHECK_THROWS_AS(run_scenario(scenario, {"/nonexistent/ticketsim"}), RunError);
+  require_no_children();
+}
+
+TEST_CASE("jitter is deterministic for a seed and stays in its bounds") {
+  std::uint64_t a = 42, b = 42;
+  for (int i = 0; i < 1000; ++i) {
+    Duration x = jittered(100ms, 0.5, a);
+    Duration y = jittered(100ms, 0.5, b);
+    CHECK(x == y);
+    CHECK(x >= 50ms);
+    CHECK(x <= 150ms);
+  }
+  std::uint64_t c = 1;
+  CHECK(jittered(100ms, 0, c) == 100ms);
+}
