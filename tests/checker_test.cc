@@ -1,0 +1,430 @@
+// The checker on synthetic histories: clean runs are valid, and each planted
+// anomaly is counted in its own class with an example that says what happened.
+#include "sim/checker.h"
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+using namespace ticketsim;
+
+namespace {
+
+constexpr std::int64_t kOrigin = 5'000'000'000;  // examples give times from here
+constexpr std::int64_t kMs = 1'000'000;
+
+// Times are given in milliseconds after kOrigin.
+Operation search(std::int64_t start_ms, std::int64_t count, std::uint32_t retries = 0) {
+  Operation op;
+  op.kind = OperationKind::kSearch;
+  op.outcome = Outcome::kOk;
+  op.start_ns = kOrigin + start_ms * kMs;
+  op.end_ns = op.start_ns + 1 * kMs;
+  op.count_read = count;
+  op.retries = retries;
+  return op;
+}
+
+Operation sale(std::int64_t start_ms, std::int64_t end_ms, std::int64_t ticket,
+               std::int64_t count_read = -100, std::uint32_t retries = 0) {
+  Operation op;
+  op.kind = OperationKind::kBuy;
+  op.outcome = Outcome::kSold;
+  op.start_ns = kOrigin + start_ms * kMs;
+  op.end_ns = kOrigin + end_ms * kMs;
+  op.ticket = ticket;
+  op.count_read = count_read == -100 ? ticket : count_read;
+  op.retries = retries;
+  return op;
+}
+
+Operation sold_out(std::int64_t start_ms, std::uint32_t retries = 0) {
+  Operation op;
+  op.kind = OperationKind::kBuy;
+  op.outcome = Outcome::kSoldOut;
+  op.start_ns = kOrigin + start_ms * kMs;
+  op.end_ns = op.start_ns + 1 * kMs;
+  op.count_read = 0;
+  op.retries = retries;
+  return op;
+}
+
+Operation failed(OperationKind kind, Outcome outcome, std::int64_t start_ms, std::int64_t count_read = 0) {
+  Operation op;
+  op.kind = kind;
+  op.outcome = outcome;
+  op.start_ns = kOrigin + start_ms * kMs;
+  op.end_ns = op.start_ns + 1 * kMs;
+  op.count_read = count_read;
+  return op;
+}
+
+FinalState remaining(std::int64_t count) {
+  FinalState state;
+  state.remaining = count;
+  return state;
+}
+
+// Buyer b has pid 101 + b.
+constexpr std::int32_t pid(int b) { return 101 + b; }
+
+CheckResult check(const std::vector<std::vector<Operation>>& operations, std::int64_t tickets,
+                  const FinalState& final_state, const std::vector<std::string>& failures = {}) {
+  std::vector<BuyerHistory> buyers;
+  for (std::size_t b = 0; b < operations.size(); ++b) {
+    buyers.push_back({pid(static_cast<int>(b)), operations[b], b < failures.size() ? failures[b] : ""});
+  }
+  CheckResult result = check_history({buyers, tickets, final_state, kOrigin});
+  REQUIRE(result.anomalies.size() == static_cast<std::size_t>(kAnomalyClasses));
+  for (int i = 0; i < kAnomalyClasses; ++i) {
+    const AnomalyReport& report = result.anomalies[static_cast<std::size_t>(i)];
+    CHECK(report.anomaly == static_cast<Anomaly>(i));
+    CHECK(report.count >= 0);
+    // An example exactly when there is something to show.
+    CHECK(report.example.empty() == (report.count == 0));
+  }
+  return result;
+}
+
+const std::string& example(const CheckResult& result, Anomaly anomaly) {
+  return result.anomalies[static_cast<std::size_t>(anomaly)].example;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// Every class other than `planted` has a count of 0.
+void require_only(const CheckResult& result, std::set<Anomaly> planted) {
+  for (int i = 0; i < kAnomalyClasses; ++i) {
+    Anomaly anomaly = static_cast<Anomaly>(i);
+    if (planted.count(anomaly)) continue;
+    CAPTURE(anomaly_key(anomaly));
+    CHECK(result.count(anomaly) == 0);
+  }
+  CHECK(result.valid() == planted.empty());
+}
+
+}  // namespace
+
+TEST_CASE("anomaly keys") {
+  CHECK(anomaly_key(Anomaly::kOversold) == "oversold");
+  CHECK(anomaly_key(Anomaly::kDuplicateTickets) == "duplicate_tickets");
+  CHECK(anomaly_key(Anomaly::kLostUpdates) == "lost_updates");
+  CHECK(anomaly_key(Anomaly::kUnacknowledgedSales) == "unacknowledged_sales");
+  CHECK(anomaly_key(Anomaly::kOutOfRange) == "out_of_range");
+  CHECK(anomaly_key(Anomaly::kCorruptReads) == "corrupt_reads");
+  CHECK(anomaly_key(Anomaly::kStoreErrors) == "store_errors");
+  CHECK(anomaly_key(Anomaly::kCorruptStore) == "corrupt_store");
+  CHECK(anomaly_key(Anomaly::kLedgerMismatch) == "ledger_mismatch");
+  CHECK(anomaly_key(Anomaly::kUnfinishedBuyers) == "unfinished_buyers");
+  std::set<std::string_view> keys;
+  for (int i = 0; i < kAnomalyClasses; ++i) keys.insert(anomaly_key(static_cast<Anomaly>(i)));
+  CHECK(keys.size() == static_cast<std::size_t>(kAnomalyClasses));
+}
+
+TEST_CASE("a clean history is valid and counted") {
+  // Six tickets; three buyers take turns: search, then buy the next ticket,
+  // N down to 1. Then each is told sold-out.
+  const std::int64_t tickets = 6;
+  std::vector<std::vector<Operation>> ops(3);
+  for (std::int64_t k = 0; k < tickets; ++k) {
+    auto& buyer = ops[static_cast<std::size_t>(k % 3)];
+    buyer.push_back(search(100 * k, tickets - k));
+    buyer.push_back(sale(100 * k + 10, 100 * k + 20, tickets - k, -100, static_cast<std::uint32_t>(k % 2)));
+  }
+  for (int b = 0; b < 3; ++b) ops[static_cast<std::size_t>(b)].push_back(sold_out(1000 + b, 2));
+  ops[0].push_back(search(2000, 0));
+
+  SUBCASE("without a ledger") {
+    CheckResult result = check(ops, tickets, remaining(0));
+    require_only(result, {});
+    CHECK(result.valid());
+    CHECK(result.searches == 7);
+    CHECK(result.attempts == 9);
+    CHECK(result.sold == 6);
+    CHECK(result.sold_out == 3);
+    CHECK(result.retries == 3 + 3 * 2);
+  }
+  SUBCASE("with an agreeing ledger") {
+    FinalState state = remaining(0);
+    state.ledger_sales = 6;
+    CheckResult result = check(ops, tickets, state);
+    require_only(result, {});
+  }
+}
+
+TEST_CASE("a partly sold store is valid") {
+  std::vector<std::vector<Operation>> ops = {{sale(0, 1, 10), sale(2, 3, 9)}, {sale(4, 5, 8)}};
+  CheckResult result = check(ops, 10, remaining(7));
+  require_only(result, {});
+  CHECK(result.sold == 3);
+  CHECK(result.sold_out == 0);
+}
+
+TEST_CASE("zero tickets: every purchase is sold-out") {
+  std::vector<std::vector<Operation>> ops = {{search(0, 0), sold_out(1)}, {search(0, 0), sold_out(2)}};
+  CheckResult result = check(ops, 0, remaining(0));
+  require_only(result, {});
+  CHECK(result.searches == 2);
+  CHECK(result.attempts == 2);
+  CHECK(result.sold == 0);
+  CHECK(result.sold_out == 2);
+}
+
+TEST_CASE("searches only") {
+  std::vector<std::vector<Operation>> ops = {{search(0, 5), search(5, 5), search(9, 5)},
+                                             {search(1, 5, 4), search(2, 5)}};
+  CheckResult result = check(ops, 5, remaining(5));
+  require_only(result, {});
+  CHECK(result.searches == 5);
+  CHECK(result.attempts == 0);
+  CHECK(result.sold == 0);
+  CHECK(result.retries == 4);
+}
+
+TEST_CASE("no buyers at all") {
+  CheckResult result = check({}, 3, remaining(3));
+  require_only(result, {});
+  CHECK(result.searches == 0);
+  CHECK(result.attempts == 0);
+}
+
+TEST_CASE("oversold: the seed's race") {
+  // Fifteen buyers all read count=1 and all sell ticket #1.
+  std::vector<std::vector<Operation>> ops;
+  for (int b = 0; b < 15; ++b) ops.push_back({search(b, 1), sale(100 + b, 200 + b, 1)});
+  CheckResult result = check(ops, 1, remaining(0));
+  CHECK(result.count(Anomaly::kOversold) == 14);
+  CHECK(example(result, Anomaly::kOversold) == "15 sales acknowledged for 1 ticket");
+  CHECK(result.count(Anomaly::kDuplicateTickets) == 14);
+  CHECK(result.count(Anomaly::kLostUpdates) == 14);
+  require_only(result, {Anomaly::kOversold, Anomaly::kDuplicateTickets, Anomaly::kLostUpdates});
+  CHECK_FALSE(result.valid());
+  CHECK(result.sold == 15);
+  CHECK(result.attempts == 15);
+  CHECK(result.searches == 15);
+
+  std::vector<std::vector<Operation>> two = {{sale(0, 5, 2), sale(10, 15, 1)}, {sale(1, 6, 2)}, {sale(2, 7, 1)}};
+  CheckResult plural = check(two, 2, remaining(0));
+  CHECK(plural.count(Anomaly::kOversold) == 2);
+  CHECK(example(plural, Anomaly::kOversold) == "4 sales acknowledged for 2 tickets");
+}
+
+TEST_CASE("duplicate tickets") {
+  SUBCASE("two buyers whose purchases overlapped") {
+    // #2 sold twice, #1 never: the count still fell by two.
+    std::vector<std::vector<Operation>> ops = {{sale(10, 20, 2)}, {sale(15, 25, 2)}};
+    CheckResult result = check(ops, 2, remaining(0));
+    CHECK(result.count(Anomaly::kDuplicateTickets) == 1);
+    require_only(result, {Anomaly::kDuplicateTickets});
+    const std::string& text = example(result, Anomaly::kDuplicateTickets);
+    CAPTURE(text);
+    CHECK(contains(text, "buyers 101 and 102 both sold ticket #2"));
+    CHECK(contains(text, "overlapped"));
+    CHECK(contains(text, "+10.0 ms"));
+    CHECK(contains(text, "+15.0 ms"));
+    CHECK_FALSE(contains(text, "after"));
+  }
+  SUBCASE("two buyers one after the other") {
+    std::vector<std::vector<Operation>> ops = {{sale(10, 20, 2)}, {sale(30, 40, 2)}};
+    CheckResult result = check(ops, 2, remaining(0));
+    CHECK(result.count(Anomaly::kDuplicateTickets) == 1);
+    require_only(result, {Anomaly::kDuplicateTickets});
+    const std::string& text = example(result, Anomaly::kDuplicateTickets);
+    CAPTURE(text);
+    CHECK(contains(text, "buyers 101 and 102 both sold ticket #2"));
+    CHECK(contains(text, "102 read count=2 at +30.0 ms"));
+    CHECK(contains(text, "after 101's sale had ended at +20.0 ms"));
+    CHECK_FALSE(contains(text, "overlapped"));
+  }
+  SUBCASE("the example names the sales in the order they began") {
+    // Buyer 101 (listed first) sold #1 later than buyer 102 did.
+    std::vector<std::vector<Operation>> ops = {{sale(50, 60, 1)}, {sale(10, 20, 1)}};
+    CheckResult result = check(ops, 1, remaining(0));
+    CHECK(result.count(Anomaly::kDuplicateTickets) == 1);
+    const std::string& text = example(result, Anomaly::kDuplicateTickets);
+    CAPTURE(text);
+    CHECK(contains(text, "buyers 102 and 101 both sold ticket #1"));
+    CHECK(contains(text, "101 read count=1 at +50.0 ms"));
+    CHECK(contains(text, "after 102's sale had ended at +20.0 ms"));
+  }
+  SUBCASE("the same buyer twice") {
+    std::vector<std::vector<Operation>> ops = {{sale(10, 20, 2), sale(30, 40, 2)}};
+    CheckResult result = check(ops, 2, remaining(0));
+    CHECK(result.count(Anomaly::kDuplicateTickets) == 1);
+    require_only(result, {Anomaly::kDuplicateTickets});
+    const std::string& text = example(result, Anomaly::kDuplicateTickets);
+    CAPTURE(text);
+    CHECK(contains(text, "buyer 101 sold ticket #2 twice"));
+    CHECK(contains(text, "+10.0 ms"));
+    CHECK(contains(text, "+30.0 ms"));
+    CHECK(contains(text, "count=2"));
+  }
+  SUBCASE("three sales of one ticket are two duplicates") {
+    std::vector<std::vector<Operation>> ops = {{sale(10, 20, 3)}, {sale(11, 21, 3)}, {sale(12, 22, 3)}};
+    CheckResult result = check(ops, 3, remaining(0));
+    CHECK(result.count(Anomaly::kDuplicateTickets) == 2);
+    require_only(result, {Anomaly::kDuplicateTickets});
+    CHECK(contains(example(result, Anomaly::kDuplicateTickets), "#3"));
+  }
+}
+
+TEST_CASE("lost updates") {
+  // Three sales acknowledged; the store shows only one decrement.
+  std::vector<std::vector<Operation>> ops = {{sale(0, 1, 3)}, {sale(2, 3, 2)}, {sale(4, 5, 1)}};
+  CheckResult result = check(ops, 3, remaining(2));
+  CHECK(result.count(Anomaly::kLostUpdates) == 2);
+  require_only(result, {Anomaly::kLostUpdates});
+  const std::string& text = example(result, Anomaly::kLostUpdates);
+  CAPTURE(text);
+  CHECK(contains(text, "3 sales acknowledged"));
+  CHECK(contains(text, "fell by 1"));
+  CHECK(contains(text, "3 -> 2"));
+  CHECK(contains(text, "2 overwritten"));
+}
+
+TEST_CASE("unacknowledged sales") {
+  std::vector<std::vector<Operation>> ops = {{sale(0, 1, 3)}, {sold_out(5)}};
+  CheckResult result = check(ops, 3, remaining(0));
+  CHECK(result.count(Anomaly::kUnacknowledgedSales) == 2);
+  require_only(result, {Anomaly::kUnacknowledgedSales});
+  const std::string& text = example(result, Anomaly::kUnacknowledgedSales);
+  CAPTURE(text);
+  CHECK(contains(text, "fell by 3"));
+  CHECK(contains(text, "3 -> 0"));
+  CHECK(contains(text, "only 1 sales"));
+}
+
+TEST_CASE("out of range") {
+  SUBCASE("ticket #0 sold") {
+    CheckResult result = check({{sale(7, 8, 0, 1)}}, 3, remaining(2));
+    CHECK(result.count(Anomaly::kOutOfRange) == 1);
+    require_only(result, {Anomaly::kOutOfRange});
+    const std::string& text = example(result, Anomaly::kOutOfRange);
+    CAPTURE(text);
+    CHECK(contains(text, "buyer 101 sold ticket #0"));
+    CHECK(contains(text, "#1..#3"));
+    CHECK(contains(text, "+7.0 ms"));
+    CHECK(result.sold == 1);
+  }
+  SUBCASE("a ticket beyond the tickets") {
+    CheckResult result = check({{sale(0, 1, 4, 3)}}, 3, remaining(2));
+    CHECK(result.count(Anomaly::kOutOfRange) == 1);
+    require_only(result, {Anomaly::kOutOfRange});
+    CHECK(contains(example(result, Anomaly::kOutOfRange), "ticket #4"));
+  }
+  SUBCASE("a negative count read") {
+    CheckResult result = check({{search(3, -1)}}, 3, remaining(3));
+    CHECK(result.count(Anomaly::kOutOfRange) == 1);
+    require_only(result, {Anomaly::kOutOfRange});
+    const std::string& text = example(result, Anomaly::kOutOfRange);
+    CAPTURE(text);
+    CHECK(contains(text, "buyer 101's search"));
+    CHECK(contains(text, "count=-1"));
+    CHECK(contains(text, "0..3"));
+  }
+  SUBCASE("a count read above the tickets") {
+    Operation buy = sold_out(3);
+    buy.count_read = 4;
+    CheckResult result = check({{search(0, 3)}, {buy}}, 3, remaining(3));
+    CHECK(result.count(Anomaly::kOutOfRange) == 1);
+    require_only(result, {Anomaly::kOutOfRange});
+    const std::string& text = example(result, Anomaly::kOutOfRange);
+    CAPTURE(text);
+    CHECK(contains(text, "buyer 102's purchase"));
+    CHECK(contains(text, "count=4"));
+  }
+  SUBCASE("the store ends below zero") {
+    // Two sales, but the count fell by three: one decrement nobody was told of.
+    CheckResult result = check({{sale(0, 1, 2)}, {sale(2, 3, 1)}}, 2, remaining(-1));
+    CHECK(result.count(Anomaly::kOutOfRange) == 1);
+    CHECK(result.count(Anomaly::kUnacknowledgedSales) == 1);
+    require_only(result, {Anomaly::kOutOfRange, Anomaly::kUnacknowledgedSales});
+    const std::string& text = example(result, Anomaly::kOutOfRange);
+    CAPTURE(text);
+    CHECK(contains(text, "ended with count=-1"));
+    CHECK(contains(text, "0..2"));
+  }
+}
+
+TEST_CASE("corrupt reads") {
+  std::vector<std::vector<Operation>> ops = {
+      {failed(OperationKind::kSearch, Outcome::kCorrupt, 4), failed(OperationKind::kBuy, Outcome::kCorrupt, 6, -7)},
+      {search(0, 1), sale(1, 2, 1)}};
+  CheckResult result = check(ops, 1, remaining(0));
+  CHECK(result.count(Anomaly::kCorruptReads) == 2);
+  // A torn read's count is meaningless: it is not also out of range.
+  require_only(result, {Anomaly::kCorruptReads});
+  const std::string& text = example(result, Anomaly::kCorruptReads);
+  CAPTURE(text);
+  CHECK(contains(text, "buyer 101's search at +4.0 ms"));
+  CHECK(contains(text, "torn"));
+  CHECK(result.searches == 2);
+  CHECK(result.attempts == 2);
+  CHECK(result.sold == 1);
+  CHECK(result.sold_out == 0);
+}
+
+TEST_CASE("store errors") {
+  std::vector<std::vector<Operation>> ops = {{search(0, 2), sale(1, 2, 2)},
+                                             {failed(OperationKind::kBuy, Outcome::kError, 9)}};
+  CheckResult result = check(ops, 2, remaining(1));
+  CHECK(result.count(Anomaly::kStoreErrors) == 1);
+  require_only(result, {Anomaly::kStoreErrors});
+  const std::string& text = example(result, Anomaly::kStoreErrors);
+  CAPTURE(text);
+  CHECK(contains(text, "buyer 102's purchase at +9.0 ms failed"));
+  CHECK(result.attempts == 2);
+  CHECK(result.sold == 1);
+  CHECK(result.sold_out == 0);
+}
+
+TEST_CASE("a corrupt final store") {
+  FinalState state;
+  state.corrupt = true;
+  state.problem = "tickets.json: not JSON: '{\"cou'";
+  state.remaining = 99;  // meaningless when corrupt: no count-based class may use it
+  CheckResult result = check({{sale(0, 1, 2)}}, 2, state);
+  CHECK(result.count(Anomaly::kCorruptStore) == 1);
+  require_only(result, {Anomaly::kCorruptStore});
+  CHECK(example(result, Anomaly::kCorruptStore) == state.problem);
+}
+
+TEST_CASE("ledger mismatch") {
+  SUBCASE("the ledger holds more sales") {
+    FinalState state = remaining(1);
+    state.ledger_sales = 3;
+    CheckResult result = check({{sale(0, 1, 3)}, {sale(2, 3, 2)}}, 3, state);
+    CHECK(result.count(Anomaly::kLedgerMismatch) == 1);
+    require_only(result, {Anomaly::kLedgerMismatch});
+    const std::string& text = example(result, Anomaly::kLedgerMismatch);
+    CAPTURE(text);
+    CHECK(contains(text, "ledger holds 3 sales"));
+    CHECK(contains(text, "told of 2"));
+  }
+  SUBCASE("the ledger holds fewer sales") {
+    FinalState state = remaining(1);
+    state.ledger_sales = 0;
+    CheckResult result = check({{sale(0, 1, 3)}, {sale(2, 3, 2)}}, 3, state);
+    CHECK(result.count(Anomaly::kLedgerMismatch) == 2);
+    require_only(result, {Anomaly::kLedgerMismatch});
+  }
+}
+
+TEST_CASE("unfinished buyers") {
+  std::vector<std::vector<Operation>> ops = {{sale(0, 1, 2)}, {}, {sale(2, 3, 1)}};
+  CheckResult result = check(ops, 2, remaining(0), {"", "killed by signal 9", ""});
+  CHECK(result.count(Anomaly::kUnfinishedBuyers) == 1);
+  require_only(result, {Anomaly::kUnfinishedBuyers});
+  const std::string& text = example(result, Anomaly::kUnfinishedBuyers);
+  CAPTURE(text);
+  CHECK(contains(text, "buyer 102"));
+  CHECK(contains(text, "killed by signal 9"));
+
+  CheckResult two = check(ops, 2, remaining(0), {"no store", "killed by signal 9", ""});
+  CHECK(two.count(Anomaly::kUnfinishedBuyers) == 2);
+  CHECK(contains(example(two, Anomaly::kUnfinishedBuyers), "no store"));
+}
