@@ -94,7 +94,7 @@ class Checker {
         break;
       case Outcome::kSold:
         ++result_.sold;
-        check_sale(b, o);
+        if (!check_sale(b, o)) return;  // one anomaly per sale, not two
         break;
       case Outcome::kOk:
         break;
@@ -108,7 +108,8 @@ class Checker {
     }
   }
 
-  void check_sale(std::size_t b, std::size_t o) {
+  // False when the ticket is out of range (and noted as such).
+  bool check_sale(std::size_t b, std::size_t o) {
     const BuyerHistory& buyer = input_.buyers[b];
     const Operation& op = buyer.operations[o];
     if (op.ticket < 1 || op.ticket > input_.tickets) {
@@ -116,12 +117,12 @@ class Checker {
         return fmt::format("buyer {} sold ticket #{} at {}, outside #1..#{}", buyer.pid, op.ticket,
                            at(op.start_ns, input_.origin_ns), input_.tickets);
       });
-      return;
+      return false;
     }
     SaleSite& site = first_sale_[static_cast<std::size_t>(op.ticket)];
     if (site.operation == 0) {
       site = {static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(o + 1)};
-      return;
+      return true;
     }
     note(Anomaly::kDuplicateTickets, [&] {
       // Name the two sales in the order they began.
@@ -147,6 +148,7 @@ class Checker {
           a->pid, b->pid, op.ticket, b->pid, b_op->count_read, at(b_op->start_ns, input_.origin_ns), a->pid,
           at(a_op->end_ns, input_.origin_ns));
     });
+    return true;
   }
 
   void check_final_state() {
@@ -162,11 +164,20 @@ class Checker {
       note(Anomaly::kCorruptStore, [&] { return final_state.problem; });
       return;
     }
+    if (final_state.ledger_sales && *final_state.ledger_sales != sold) {
+      std::int64_t ledger = *final_state.ledger_sales;
+      note(Anomaly::kLedgerMismatch, [&] {
+        return fmt::format("the store's ledger holds {} sales, the buyers were told of {}", ledger, sold);
+      }, ledger > sold ? ledger - sold : sold - ledger);
+    }
     const std::int64_t remaining = final_state.remaining;
     if (remaining < 0 || remaining > tickets) {
       note(Anomaly::kOutOfRange, [&] {
         return fmt::format("the store ended with count={}, outside 0..{}", remaining, tickets);
       });
+      // A count that went up says nothing about lost updates; one below zero
+      // still tells how many decrements nobody was told of.
+      if (remaining > tickets) return;
     }
     const std::int64_t decrements = tickets - remaining;
     if (sold > decrements) {
@@ -179,12 +190,6 @@ class Checker {
         return fmt::format("the count fell by {} ({} -> {}) but only {} sales were acknowledged",
                            decrements, tickets, remaining, sold);
       }, decrements - sold);
-    }
-    if (final_state.ledger_sales && *final_state.ledger_sales != sold) {
-      std::int64_t ledger = *final_state.ledger_sales;
-      note(Anomaly::kLedgerMismatch, [&] {
-        return fmt::format("the store's ledger holds {} sales, the buyers were told of {}", ledger, sold);
-      }, ledger > sold ? ledger - sold : sold - ledger);
     }
   }
 

@@ -6,9 +6,10 @@
 namespace ticketsim {
 namespace {
 
-// Nearest-rank percentile of sorted samples.
-double percentile(const std::vector<std::int64_t>& sorted, double p) {
-  std::size_t rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+// Nearest-rank percentile of sorted samples, the rank computed in integers
+// (per mille) so that 99.9% of 1000 samples is the 999th, not the 1000th.
+double percentile(const std::vector<std::int64_t>& sorted, std::size_t per_mille) {
+  std::size_t rank = (per_mille * sorted.size() + 999) / 1000;
   return static_cast<double>(sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1]);
 }
 
@@ -30,10 +31,10 @@ LatencyStats latency_stats(std::vector<std::int64_t>& samples_ns) {
   stats.max = static_cast<double>(samples_ns.back()) * kSeconds;
   stats.mean = mean * kSeconds;
   stats.stddev = std::sqrt(squares / n) * kSeconds;
-  stats.p50 = percentile(samples_ns, 50) * kSeconds;
-  stats.p90 = percentile(samples_ns, 90) * kSeconds;
-  stats.p99 = percentile(samples_ns, 99) * kSeconds;
-  stats.p999 = percentile(samples_ns, 99.9) * kSeconds;
+  stats.p50 = percentile(samples_ns, 500) * kSeconds;
+  stats.p90 = percentile(samples_ns, 900) * kSeconds;
+  stats.p99 = percentile(samples_ns, 990) * kSeconds;
+  stats.p999 = percentile(samples_ns, 999) * kSeconds;
   return stats;
 }
 

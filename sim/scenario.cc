@@ -26,6 +26,18 @@ std::string_view verdict_name(Verdict verdict) {
   return verdict == Verdict::kValid ? "valid" : "invalid";
 }
 
+InputError::InputError(const std::string& message) : std::runtime_error([&] {
+  std::string line;
+  for (char c : message) {
+    if (c == '\n') line += "\\n";
+    else if (c == '\r') line += "\\r";
+    else if (c == '\t') line += "\\t";
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) line += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    else line += c;
+  }
+  return line;
+}()) {}
+
 namespace {
 
 constexpr std::array<std::string_view, 10> kTopKeys = {
@@ -127,7 +139,7 @@ void read_delays(Scenario& scenario, const toml::table& table) {
     } else if (name == "jitter") {
       if (!node.is_number()) key.fail("must be a number from 0 to 1");
       double jitter = node.value<double>().value_or(-1);
-      if (jitter < 0 || jitter > 1) key.fail(fmt::format("must be from 0 to 1 (got {})", jitter));
+      if (!(jitter >= 0 && jitter <= 1)) key.fail(fmt::format("must be from 0 to 1 (got {})", jitter));
       scenario.delays.jitter = jitter;
     }
   }

@@ -47,7 +47,9 @@ struct Scenario {
 // key where there is one. The command line turns it into exit status 2.
 class InputError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  // Control characters quoted from the input (a newline inside a string
+  // value) are escaped, so that the message stays on one line.
+  explicit InputError(const std::string& message);
 };
 
 // Reads and checks a scenario file. Throws InputError.

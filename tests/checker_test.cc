@@ -428,3 +428,18 @@ TEST_CASE("unfinished buyers") {
   CHECK(two.count(Anomaly::kUnfinishedBuyers) == 2);
   CHECK(contains(example(two, Anomaly::kUnfinishedBuyers), "no store"));
 }
+
+TEST_CASE("a sale of a ticket out of range is one anomaly, not two") {
+  // The stores set ticket == count_read, so both are out of range together.
+  Operation bad = sale(0, 1, 5);
+  REQUIRE(bad.count_read == 5);
+  CheckResult result = check({{bad}}, 3, remaining(2));
+  CHECK(result.count(Anomaly::kOutOfRange) == 1);
+}
+
+TEST_CASE("a final count above the tickets is out of range and nothing else") {
+  CheckResult result = check({{sale(0, 1, 3)}}, 3, remaining(6));
+  CHECK(result.count(Anomaly::kOutOfRange) == 1);
+  CHECK(result.count(Anomaly::kLostUpdates) == 0);
+  CHECK(result.count(Anomaly::kUnacknowledgedSales) == 0);
+}
