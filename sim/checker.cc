@@ -1,5 +1,6 @@
 #include "sim/checker.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <utility>
@@ -54,6 +55,7 @@ class Checker {
       }
       for (std::size_t o = 0; o < buyer.operations.size(); ++o) check_operation(b, o);
     }
+    check_read_bounds();
     check_final_state();
     return std::move(result_);
   }
@@ -89,14 +91,27 @@ class Checker {
                              operation_name(op.kind), at(op.start_ns, input_.origin_ns));
         });
         return;
+      case Outcome::kTimeout:
+        ++result_.timeouts;
+        return;
+      case Outcome::kIndeterminate:
+        if (op.kind == OperationKind::kBuy) {
+          ++result_.indeterminate;
+          may_have_sold_.push_back(op.start_ns);
+        }
+        return;
       case Outcome::kSoldOut:
         ++result_.sold_out;
+        reads_.push_back({b, o});
         break;
       case Outcome::kSold:
         ++result_.sold;
+        may_have_sold_.push_back(op.start_ns);
+        acknowledged_.push_back(op.end_ns);
         check_sale(b, o);
         break;
       case Outcome::kOk:
+        reads_.push_back({b, o});
         break;
     }
     if (op.count_read < 0 || op.count_read > input_.tickets) {
@@ -149,6 +164,39 @@ class Checker {
     });
   }
 
+  // Jepsen's counter bounds. A search (or a sold-out answer, a read of 0)
+  // over [start, end] must read at least tickets - (purchases that may have
+  // sold and began before `end`), and at most tickets - (sales acknowledged
+  // before `start`).
+  void check_read_bounds() {
+    std::sort(may_have_sold_.begin(), may_have_sold_.end());
+    std::sort(acknowledged_.begin(), acknowledged_.end());
+    for (const ReadSite& site : reads_) {
+      const BuyerHistory& buyer = input_.buyers[site.buyer];
+      const Operation& op = buyer.operations[site.operation];
+      std::int64_t seen = op.outcome == Outcome::kSoldOut ? 0 : op.count_read;
+      auto begun = std::lower_bound(may_have_sold_.begin(), may_have_sold_.end(), op.end_ns) - may_have_sold_.begin();
+      auto done = std::lower_bound(acknowledged_.begin(), acknowledged_.end(), op.start_ns) - acknowledged_.begin();
+      std::int64_t lowest = input_.tickets - begun;
+      std::int64_t highest = input_.tickets - done;
+      std::string what = op.outcome == Outcome::kSoldOut
+                             ? fmt::format("buyer {} was told sold-out at {}", buyer.pid, at(op.start_ns, input_.origin_ns))
+                             : fmt::format("buyer {}'s {} at {} read count={}", buyer.pid, operation_name(op.kind),
+                                           at(op.start_ns, input_.origin_ns), seen);
+      if (seen < lowest) {
+        note(Anomaly::kPhantomReads, [&] {
+          return fmt::format("{}, but only {} purchase{} could have sold by then (count >= {})", what, begun,
+                             begun == 1 ? "" : "s", lowest);
+        });
+      } else if (seen > highest) {
+        note(Anomaly::kStaleReads, [&] {
+          return fmt::format("{}, but {} sale{} had been acknowledged before it began (count <= {})", what, done,
+                             done == 1 ? "" : "s", highest);
+        });
+      }
+    }
+  }
+
   void check_final_state() {
     const FinalState& final_state = input_.final_state;
     const std::int64_t tickets = input_.tickets;
@@ -168,28 +216,39 @@ class Checker {
         return fmt::format("the store ended with count={}, outside 0..{}", remaining, tickets);
       });
     }
+    // acknowledged <= initial - final <= acknowledged + indeterminate
     const std::int64_t decrements = tickets - remaining;
+    const std::int64_t most = sold + result_.indeterminate;
     if (sold > decrements) {
       note(Anomaly::kLostUpdates, [&] {
         return fmt::format("{} sales acknowledged but the count fell by {} ({} -> {}): {} overwritten",
                            sold, decrements, tickets, remaining, sold - decrements);
       }, sold - decrements);
-    } else if (sold < decrements) {
+    } else if (decrements > most) {
       note(Anomaly::kUnacknowledgedSales, [&] {
-        return fmt::format("the count fell by {} ({} -> {}) but only {} sales were acknowledged",
-                           decrements, tickets, remaining, sold);
-      }, decrements - sold);
+        return fmt::format("the count fell by {} ({} -> {}) but only {} sales were acknowledged and {} "
+                           "indeterminate", decrements, tickets, remaining, sold, result_.indeterminate);
+      }, decrements - most);
     }
-    if (final_state.ledger_sales && *final_state.ledger_sales != sold) {
+    if (final_state.ledger_sales && (*final_state.ledger_sales < sold || *final_state.ledger_sales > most)) {
       std::int64_t ledger = *final_state.ledger_sales;
       note(Anomaly::kLedgerMismatch, [&] {
-        return fmt::format("the store's ledger holds {} sales, the buyers were told of {}", ledger, sold);
-      }, ledger > sold ? ledger - sold : sold - ledger);
+        return fmt::format("the store's ledger holds {} sales, the buyers were told of {} ({} indeterminate)", ledger,
+                           sold, result_.indeterminate);
+      }, ledger < sold ? sold - ledger : ledger - most);
     }
   }
 
+  struct ReadSite {
+    std::size_t buyer;
+    std::size_t operation;
+  };
+
   const CheckInput& input_;
   ZeroedArray<SaleSite> first_sale_;
+  std::vector<std::int64_t> may_have_sold_;  // start times of sold or indeterminate purchases
+  std::vector<std::int64_t> acknowledged_;   // end times of acknowledged sales
+  std::vector<ReadSite> reads_;              // searches and sold-out answers
   CheckResult result_;
 };
 
@@ -203,6 +262,8 @@ std::string_view anomaly_key(Anomaly anomaly) {
     case Anomaly::kUnacknowledgedSales: return "unacknowledged_sales";
     case Anomaly::kOutOfRange: return "out_of_range";
     case Anomaly::kCorruptReads: return "corrupt_reads";
+    case Anomaly::kStaleReads: return "stale_reads";
+    case Anomaly::kPhantomReads: return "phantom_reads";
     case Anomaly::kStoreErrors: return "store_errors";
     case Anomaly::kCorruptStore: return "corrupt_store";
     case Anomaly::kLedgerMismatch: return "ledger_mismatch";
