@@ -24,9 +24,9 @@ class BenchStore {
     char pattern[] = "/tmp/ticketsim-bench-XXXXXX";
     dir_ = mkdtemp(pattern);
     static int counter = 0;
-    spec_ = {dir_, "bench-" + std::to_string(getpid()) + "-" + std::to_string(counter++), tickets};
+    spec_ = {dir_, "bench-" + std::to_string(getpid()) + "-" + std::to_string(counter++), tickets, 1, {}};
     setup_ = find_strategy(strategy)->create(spec_);
-    store_ = setup_->open();
+    store_ = setup_->open(0);
   }
   ~BenchStore() {
     store_.reset();

@@ -1,7 +1,6 @@
 #include "sim/buyer.h"
 
 #include <signal.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,13 +11,6 @@
 namespace ticketsim {
 namespace {
 
-std::uint64_t splitmix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 void record_error(BuyerSlot& slot, const char* message) {
   std::snprintf(slot.error, sizeof slot.error, "%s", message);
 }
@@ -27,7 +19,46 @@ void sleep_for(Duration delay) {
   if (delay.count() > 0) std::this_thread::sleep_for(delay);
 }
 
+// Carries out a planned fault on the buyer itself.
+void strike(FaultAction action) {
+  switch (action) {
+    case FaultAction::kKill: raise(SIGKILL); break;
+    case FaultAction::kTerminate: raise(SIGTERM); break;
+    case FaultAction::kPause: raise(SIGSTOP); break;  // the parent sends SIGCONT
+  }
+}
+
+// Strikes inside the critical section of the purchase it is armed for.
+class FaultHook final : public PurchaseHook {
+ public:
+  explicit FaultHook(const BuyerFault* fault) : fault_(fault) {}
+  void arm(std::int64_t attempt) {
+    armed_ = fault_ && fault_->point == FaultPoint::kInCriticalSection && fault_->attempt == attempt;
+  }
+  void in_critical_section() override {
+    if (armed_) strike(fault_->action);
+  }
+
+ private:
+  const BuyerFault* fault_;
+  bool armed_ = false;
+};
+
+bool strikes_at(const BuyerFault* fault, FaultPoint point, std::int64_t attempt) {
+  return fault && fault->point == point && fault->attempt == attempt;
+}
+
+// Whether an outcome means a wait passed lock_timeout.
+bool timed_out(Outcome outcome) { return outcome == Outcome::kTimeout || outcome == Outcome::kIndeterminate; }
+
 }  // namespace
+
+std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
 
 Duration jittered(Duration delay, double jitter, std::uint64_t& state) {
   if (jitter <= 0 || delay.count() == 0) return delay;
@@ -36,12 +67,8 @@ Duration jittered(Duration delay, double jitter, std::uint64_t& state) {
   return Duration(static_cast<Duration::rep>(static_cast<double>(delay.count()) * factor));
 }
 
-void run_buyer(std::int64_t index, const Scenario& scenario, StoreSetup& setup,
-               SharedHistory& history, pid_t parent) {
-  // Die with ticketsim; if it is already gone, do not start at all.
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(kBuyerFailed);
-
+void run_buyer(std::int64_t index, const Scenario& scenario, StoreSetup& setup, SharedHistory& history,
+               const BuyerFault* fault) {
   BuyerSlot& slot = history.slot(index);
   slot.pid = getpid();
   slot.ppid = getppid();
@@ -49,7 +76,7 @@ void run_buyer(std::int64_t index, const Scenario& scenario, StoreSetup& setup,
   try {
     std::unique_ptr<Store> store;
     try {
-      store = setup.open();
+      store = setup.open(index);
     } catch (const std::exception& e) {
       record_error(slot, e.what());
       _exit(kBuyerCannotOpenStore);
@@ -60,33 +87,42 @@ void run_buyer(std::int64_t index, const Scenario& scenario, StoreSetup& setup,
     std::uint64_t random = scenario.seed * 0x100000001b3ULL + static_cast<std::uint64_t>(index);
     Operation* operations = history.operations(index);
     std::uint32_t recorded = 0;
-    auto commit = [&](const Operation& operation) {
-      operations[recorded++] = operation;
-      slot.recorded.store(recorded, std::memory_order_release);
+    // An operation is recorded as indeterminate before it starts and
+    // completed after: a buyer that dies inside it leaves it indeterminate.
+    auto begin = [&](OperationKind kind) -> Operation& {
+      Operation& op = operations[recorded];
+      op = Operation{.start_ns = monotonic_ns(), .kind = kind, .outcome = Outcome::kIndeterminate};
+      slot.recorded.store(++recorded, std::memory_order_release);
+      return op;
     };
 
     sleep_for(jittered(scenario.delays.search, scenario.delays.jitter, random));
-    Operation search{.start_ns = monotonic_ns(), .kind = OperationKind::kSearch};
+    Operation& search = begin(OperationKind::kSearch);
     SearchResult found = store->search();
     search.end_ns = monotonic_ns();
     search.count_read = found.count;
     search.outcome = found.outcome;
-    commit(search);
+    bool stuck = timed_out(found.outcome);
 
-    BuyRequest request{.buyer_pid = slot.pid};
-    for (std::int64_t attempt = 0; attempt < scenario.max_attempts(); ++attempt) {
+    FaultHook hook(fault);
+    BuyRequest request{.buyer_pid = slot.pid, .hook = &hook};
+    for (std::int64_t attempt = 1; !stuck && attempt <= scenario.max_attempts(); ++attempt) {
       request.operation_id = static_cast<std::uint64_t>(index * history.capacity() + recorded);
       request.purchase_delay = jittered(scenario.delays.purchase, scenario.delays.jitter, random);
-      Operation buy{.start_ns = monotonic_ns(), .kind = OperationKind::kBuy};
+      hook.arm(attempt);
+      Operation& buy = begin(OperationKind::kBuy);
+      if (strikes_at(fault, FaultPoint::kBeforeLock, attempt)) strike(fault->action);
       BuyResult bought = store->buy(request);
+      if (strikes_at(fault, FaultPoint::kAfterWriteBeforeAck, attempt)) strike(fault->action);
       buy.end_ns = monotonic_ns();
       buy.count_read = bought.count_read;
       buy.ticket = bought.ticket;
       buy.retries = bought.retries;
       buy.outcome = bought.outcome;
-      commit(buy);
+      stuck = timed_out(bought.outcome);
       if (bought.outcome == Outcome::kSoldOut) break;
     }
+    if (stuck) history.mark_stuck();
     slot.done_ns = monotonic_ns();
   } catch (const std::exception& e) {
     record_error(slot, e.what());
@@ -96,6 +132,24 @@ void run_buyer(std::int64_t index, const Scenario& scenario, StoreSetup& setup,
     status = kBuyerFailed;
   }
   _exit(status);
+}
+
+void run_monitor(const Scenario& scenario, StoreSetup& setup, SharedHistory& history) {
+  try {
+    std::unique_ptr<Store> store = setup.open(StoreSetup::kMonitor);
+    std::int64_t next = monotonic_ns();
+    for (;;) {
+      SearchResult found = store->search();
+      if (!history.add_monitor_sample({monotonic_ns(), found.count, found.outcome})) break;
+      next += scenario.monitor_interval.count();
+      std::int64_t wait = next - monotonic_ns();
+      if (wait > 0) sleep_for(Duration(wait));
+    }
+  } catch (const std::exception&) {
+    _exit(kBuyerFailed);
+  }
+  // Full: wait to be stopped with the run.
+  for (;;) pause();
 }
 
 }  // namespace ticketsim

@@ -1,5 +1,6 @@
 #include "sim/checker.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <utility>
@@ -54,6 +55,7 @@ class Checker {
       }
       for (std::size_t o = 0; o < buyer.operations.size(); ++o) check_operation(b, o);
     }
+    check_read_bounds();
     check_final_state();
     return std::move(result_);
   }
@@ -89,11 +91,22 @@ class Checker {
                              operation_name(op.kind), at(op.start_ns, input_.origin_ns));
         });
         return;
+      case Outcome::kTimeout:
+        ++result_.timeouts;
+        return;
+      case Outcome::kIndeterminate:
+        if (op.kind == OperationKind::kBuy) {
+          ++result_.indeterminate;
+          may_have_sold_.push_back(op.start_ns);
+        }
+        return;
       case Outcome::kSoldOut:
         ++result_.sold_out;
         break;
       case Outcome::kSold:
         ++result_.sold;
+        may_have_sold_.push_back(op.start_ns);
+        acknowledged_.push_back(op.end_ns);
         if (!check_sale(b, o)) return;  // one anomaly per sale, not two
         break;
       case Outcome::kOk:
@@ -105,7 +118,9 @@ class Checker {
                            operation_name(op.kind), at(op.start_ns, input_.origin_ns), op.count_read,
                            input_.tickets);
       });
+      return;  // one anomaly per read: its bounds are not checked as well
     }
+    if (op.outcome != Outcome::kSold) reads_.push_back({b, o});
   }
 
   // False when the ticket is out of range (and noted as such).
@@ -151,6 +166,39 @@ class Checker {
     return true;
   }
 
+  // Jepsen's counter bounds. A search (or a sold-out answer, a read of 0)
+  // over [start, end] must read at least tickets - (purchases that may have
+  // sold and began before `end`), and at most tickets - (sales acknowledged
+  // before `start`).
+  void check_read_bounds() {
+    std::sort(may_have_sold_.begin(), may_have_sold_.end());
+    std::sort(acknowledged_.begin(), acknowledged_.end());
+    for (const ReadSite& site : reads_) {
+      const BuyerHistory& buyer = input_.buyers[site.buyer];
+      const Operation& op = buyer.operations[site.operation];
+      std::int64_t seen = op.outcome == Outcome::kSoldOut ? 0 : op.count_read;
+      auto begun = std::lower_bound(may_have_sold_.begin(), may_have_sold_.end(), op.end_ns) - may_have_sold_.begin();
+      auto done = std::lower_bound(acknowledged_.begin(), acknowledged_.end(), op.start_ns) - acknowledged_.begin();
+      std::int64_t lowest = input_.tickets - begun;
+      std::int64_t highest = input_.tickets - done;
+      std::string what = op.outcome == Outcome::kSoldOut
+                             ? fmt::format("buyer {} was told sold-out at {}", buyer.pid, at(op.start_ns, input_.origin_ns))
+                             : fmt::format("buyer {}'s {} at {} read count={}", buyer.pid, operation_name(op.kind),
+                                           at(op.start_ns, input_.origin_ns), seen);
+      if (seen < lowest) {
+        note(Anomaly::kPhantomReads, [&] {
+          return fmt::format("{}, but only {} purchase{} could have sold by then (count >= {})", what, begun,
+                             begun == 1 ? "" : "s", lowest);
+        });
+      } else if (seen > highest) {
+        note(Anomaly::kStaleReads, [&] {
+          return fmt::format("{}, but {} sale{} had been acknowledged before it began (count <= {})", what, done,
+                             done == 1 ? "" : "s", highest);
+        });
+      }
+    }
+  }
+
   void check_final_state() {
     const FinalState& final_state = input_.final_state;
     const std::int64_t tickets = input_.tickets;
@@ -164,11 +212,15 @@ class Checker {
       note(Anomaly::kCorruptStore, [&] { return final_state.problem; });
       return;
     }
-    if (final_state.ledger_sales && *final_state.ledger_sales != sold) {
+    // The ledger, like the count, holds the acknowledged sales and perhaps
+    // some of the indeterminate ones.
+    const std::int64_t most = sold + result_.indeterminate;
+    if (final_state.ledger_sales && (*final_state.ledger_sales < sold || *final_state.ledger_sales > most)) {
       std::int64_t ledger = *final_state.ledger_sales;
       note(Anomaly::kLedgerMismatch, [&] {
-        return fmt::format("the store's ledger holds {} sales, the buyers were told of {}", ledger, sold);
-      }, ledger > sold ? ledger - sold : sold - ledger);
+        return fmt::format("the store's ledger holds {} sales, the buyers were told of {} ({} indeterminate)", ledger,
+                           sold, result_.indeterminate);
+      }, ledger < sold ? sold - ledger : ledger - most);
     }
     const std::int64_t remaining = final_state.remaining;
     if (remaining < 0 || remaining > tickets) {
@@ -179,22 +231,31 @@ class Checker {
       // still tells how many decrements nobody was told of.
       if (remaining > tickets) return;
     }
+    // acknowledged <= initial - final <= acknowledged + indeterminate
     const std::int64_t decrements = tickets - remaining;
     if (sold > decrements) {
       note(Anomaly::kLostUpdates, [&] {
         return fmt::format("{} sales acknowledged but the count fell by {} ({} -> {}): {} overwritten",
                            sold, decrements, tickets, remaining, sold - decrements);
       }, sold - decrements);
-    } else if (sold < decrements) {
+    } else if (decrements > most) {
       note(Anomaly::kUnacknowledgedSales, [&] {
-        return fmt::format("the count fell by {} ({} -> {}) but only {} sales were acknowledged",
-                           decrements, tickets, remaining, sold);
-      }, decrements - sold);
+        return fmt::format("the count fell by {} ({} -> {}) but only {} sales were acknowledged and {} "
+                           "indeterminate", decrements, tickets, remaining, sold, result_.indeterminate);
+      }, decrements - most);
     }
   }
 
+  struct ReadSite {
+    std::size_t buyer;
+    std::size_t operation;
+  };
+
   const CheckInput& input_;
   ZeroedArray<SaleSite> first_sale_;
+  std::vector<std::int64_t> may_have_sold_;  // start times of sold or indeterminate purchases
+  std::vector<std::int64_t> acknowledged_;   // end times of acknowledged sales
+  std::vector<ReadSite> reads_;              // searches and sold-out answers
   CheckResult result_;
 };
 
@@ -208,6 +269,8 @@ std::string_view anomaly_key(Anomaly anomaly) {
     case Anomaly::kUnacknowledgedSales: return "unacknowledged_sales";
     case Anomaly::kOutOfRange: return "out_of_range";
     case Anomaly::kCorruptReads: return "corrupt_reads";
+    case Anomaly::kStaleReads: return "stale_reads";
+    case Anomaly::kPhantomReads: return "phantom_reads";
     case Anomaly::kStoreErrors: return "store_errors";
     case Anomaly::kCorruptStore: return "corrupt_store";
     case Anomaly::kLedgerMismatch: return "ledger_mismatch";

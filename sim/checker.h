@@ -1,6 +1,13 @@
 // The checker: decides from the buyers' histories and the final store whether
 // a run was correct. It knows nothing of processes or of how the history was
 // recorded: it reads operations.
+//
+// A purchase left indeterminate (its buyer was killed inside it, or the
+// seller never replied) may or may not have sold: the store's final count
+// must lie between the acknowledged sales and those plus the indeterminate
+// ones. Each search is checked against bounds, as Jepsen's counter checker
+// does: it may not show fewer tickets than all purchases begun before it
+// ended allow, nor more than all sales acknowledged before it began allow.
 #pragma once
 
 #include <cstdint>
@@ -22,12 +29,14 @@ enum class Anomaly : std::uint8_t {
   kUnacknowledgedSales,  // decrements of the count no buyer was told of
   kOutOfRange,           // counts read or tickets sold outside 0..tickets
   kCorruptReads,         // reads that met a torn or garbled store
+  kStaleReads,           // reads that missed sales acknowledged before they began
+  kPhantomReads,         // reads (or sold-out answers) showing sales that had not begun
   kStoreErrors,          // operations the store failed (I/O, database)
   kCorruptStore,         // the final store is unreadable or fails its integrity check
   kLedgerMismatch,       // the store's own sales ledger disagrees with the buyers
   kUnfinishedBuyers,     // buyers that did not run to their end
 };
-inline constexpr int kAnomalyClasses = 10;
+inline constexpr int kAnomalyClasses = 12;
 
 // "oversold", "duplicate_tickets", ...: the keys of the JSON result.
 std::string_view anomaly_key(Anomaly anomaly);
@@ -50,6 +59,8 @@ struct CheckResult {
   std::int64_t attempts = 0;  // purchases tried
   std::int64_t sold = 0;      // purchases acknowledged as sales
   std::int64_t sold_out = 0;  // purchases answered sold-out
+  std::int64_t indeterminate = 0;  // purchases that may or may not have sold
+  std::int64_t timeouts = 0;       // operations whose wait passed lock_timeout
   std::int64_t retries = 0;
   std::vector<AnomalyReport> anomalies;  // one per class, every class
 

@@ -39,10 +39,11 @@ std::int64_t monotonic_ns() {
 std::size_t SharedHistory::bytes_needed(std::int64_t buyers, std::int64_t capacity) {
   if (buyers < 0 || capacity < 0) return 0;
   std::size_t slots, operations, records, bytes;
+  constexpr std::size_t kMonitorBytes = kMonitorCapacity * sizeof(MonitorSample);
   if (__builtin_mul_overflow(static_cast<std::size_t>(buyers), sizeof(BuyerSlot), &slots) ||
       __builtin_mul_overflow(static_cast<std::size_t>(buyers), static_cast<std::size_t>(capacity), &operations) ||
       __builtin_mul_overflow(operations, sizeof(Operation), &records) ||
-      __builtin_add_overflow(kHeaderBytes + slots, records, &bytes) || bytes > SIZE_MAX / 2) {
+      __builtin_add_overflow(kHeaderBytes + kMonitorBytes + slots, records, &bytes) || bytes > SIZE_MAX / 2) {
     return 0;
   }
   return bytes;
@@ -60,7 +61,21 @@ SharedHistory::SharedHistory(std::int64_t buyers, std::int64_t capacity)
   header_ = new (base) Header();
   slots_ = reinterpret_cast<BuyerSlot*>(base + kHeaderBytes);
   for (std::int64_t i = 0; i < buyers; ++i) new (&slots_[i]) BuyerSlot();
-  operations_ = reinterpret_cast<Operation*>(base + kHeaderBytes + buyers * sizeof(BuyerSlot));
+  monitor_ = reinterpret_cast<MonitorSample*>(base + kHeaderBytes + buyers * sizeof(BuyerSlot));
+  operations_ = reinterpret_cast<Operation*>(monitor_ + kMonitorCapacity);
+}
+
+bool SharedHistory::add_monitor_sample(const MonitorSample& sample) {
+  std::uint32_t index = header_->monitor_samples.load(std::memory_order_relaxed);
+  if (index >= kMonitorCapacity) return false;
+  monitor_[index] = sample;
+  header_->monitor_samples.store(index + 1, std::memory_order_release);
+  return true;
+}
+
+std::vector<MonitorSample> SharedHistory::monitor_samples() const {
+  std::uint32_t count = header_->monitor_samples.load(std::memory_order_acquire);
+  return {monitor_, monitor_ + count};
 }
 
 SharedHistory::~SharedHistory() { munmap(mapping_, bytes_); }

@@ -28,6 +28,13 @@ struct Operation {
 };
 static_assert(sizeof(Operation) == 40, "history memory per operation is a budget");
 
+// One sample of the monitor: the count it read at a time.
+struct MonitorSample {
+  std::int64_t at_ns = 0;
+  std::int64_t count = 0;
+  Outcome outcome = Outcome::kOk;
+};
+
 // One buyer's operations, as the checker and the metrics read them.
 struct BuyerHistory {
   std::int32_t pid = 0;
@@ -78,10 +85,21 @@ class SharedHistory {
   // Parent: lets buyers 0 .. count-1 start.
   void release(std::uint32_t count);
 
+  // A buyer whose wait passed lock_timeout says so; the parent ends the run.
+  void mark_stuck() { header_->stuck.store(1, std::memory_order_release); }
+  bool stuck() const { return header_->stuck.load(std::memory_order_acquire) != 0; }
+
+  // The monitor's samples: it appends, the parent reads after it is stopped.
+  static constexpr std::uint32_t kMonitorCapacity = 1 << 16;
+  bool add_monitor_sample(const MonitorSample& sample);
+  std::vector<MonitorSample> monitor_samples() const;
+
  private:
   struct Header {
     std::atomic<std::uint32_t> arrived{0};
     std::atomic<std::uint32_t> released{0};
+    std::atomic<std::uint32_t> stuck{0};
+    std::atomic<std::uint32_t> monitor_samples{0};
   };
 
   std::int64_t buyers_;
@@ -91,6 +109,7 @@ class SharedHistory {
   Header* header_;
   BuyerSlot* slots_;
   Operation* operations_;
+  MonitorSample* monitor_;
 };
 
 // CLOCK_MONOTONIC in nanoseconds (a vDSO call, not a system call).

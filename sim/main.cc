@@ -29,6 +29,7 @@ constexpr int kExitAsExpected = 0;
 constexpr int kExitNotAsExpected = 1;
 constexpr int kExitBadInput = 2;
 constexpr int kExitRunFailed = 3;
+constexpr int kExitInterrupted = 130;
 
 struct RunCommand {
   std::string scenario_path;
@@ -96,9 +97,9 @@ int run(const RunCommand& command) {
     else throw InputError(fmt::format("--mode: '{}' is not a mode; use concurrent or serial", *command.mode));
   }
   if (command.expect) {
-    if (*command.expect == "valid") scenario.expected = Verdict::kValid;
-    else if (*command.expect == "invalid") scenario.expected = Verdict::kInvalid;
-    else throw InputError(fmt::format("--expect: '{}' is not a verdict; use valid or invalid", *command.expect));
+    std::optional<Verdict> expected = verdict_named(*command.expect);
+    if (!expected) throw InputError(fmt::format("--expect: '{}' is not a verdict; use valid, invalid or stuck", *command.expect));
+    scenario.expected = *expected;
   }
   if (!command.json_path.empty()) check_output_path(command.json_path);
 
@@ -109,11 +110,12 @@ int run(const RunCommand& command) {
   if (!command.json_path.empty()) {
     write_file_atomically(command.json_path, result_json(result).dump(2) + "\n");
   }
+  if (result.verdict == Verdict::kInterrupted) return kExitInterrupted;
   return result.as_expected() ? kExitAsExpected : kExitNotAsExpected;
 }
 
 int list_strategies() {
-  for (const StrategyInfo& info : strategies()) fmt::print("{:<14}{}\n", info.name, info.summary);
+  for (const StrategyInfo& info : strategies()) fmt::print("{:<17}{}\n", info.name, info.summary);
   return 0;
 }
 
@@ -131,7 +133,7 @@ int main_with_errors(int argc, char** argv) {
   run_app->add_option("--attempts", command.attempts, "Purchases per buyer, or until-sold-out");
   run_app->add_option("--seed", command.seed, "Seed for delay jitter");
   run_app->add_option("--mode", command.mode, "concurrent or serial");
-  run_app->add_option("--expect", command.expect, "The verdict to expect: valid or invalid");
+  run_app->add_option("--expect", command.expect, "The verdict to expect: valid, invalid or stuck");
   run_app->add_option("--json", command.json_path, "Write the JSON result to FILE");
   run_app->add_option("--store-dir", command.store_dir,
                       "Directory in which the per-run store directory is made (default $TMPDIR or /tmp)");

@@ -62,6 +62,10 @@ Metrics measure(std::span<const BuyerHistory> buyers, std::int64_t window_ns, st
   for (const BuyerHistory& buyer : buyers) {
     std::int64_t sold = 0, tried = 0;
     for (const Operation& op : buyer.operations) {
+      if (op.end_ns == 0) {  // never finished: its buyer was killed inside it
+        if (op.kind == OperationKind::kBuy) ++tried;
+        continue;
+      }
       std::int64_t latency = op.end_ns - op.start_ns;
       if (op.kind == OperationKind::kSearch) {
         search_ns.push_back(latency);

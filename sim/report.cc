@@ -73,9 +73,11 @@ void print_report(const Result& result, std::FILE* file) {
                      scenario.attempts ? plural(*scenario.attempts, "attempt") + " each"
                                        : std::string("until sold out"),
                      scenario.seed);
-  out += fmt::format("  delays: search {}, purchase {}, jitter {}\n\n",
+  out += fmt::format("  delays: search {}, purchase {}, jitter {}; lock_timeout {}\n",
                      format_duration(scenario.delays.search), format_duration(scenario.delays.purchase),
-                     scenario.delays.jitter);
+                     scenario.delays.jitter, format_duration(scenario.lock_timeout));
+  for (const PlannedFault& fault : result.faults) out += fmt::format("  fault: pid {} {}\n", fault.pid, fault.what);
+  out += "\n";
 
   out += fmt::format("verdict     {} (expected {}: {})\n", verdict_name(result.verdict),
                      verdict_name(scenario.expected), result.as_expected() ? "as expected" : "NOT as expected");
@@ -83,7 +85,13 @@ void print_report(const Result& result, std::FILE* file) {
     if (report.count == 0) continue;
     out += fmt::format("  {:<21}{:>6}  {}\n", anomaly_key(report.anomaly), report.count, report.example);
   }
-  if (result.verdict == Verdict::kValid) out += "  no anomaly found\n";
+  if (result.verdict == Verdict::kStuck) {
+    out += fmt::format("  stuck after {}: {}\n", format_seconds(result.stuck_after_s), result.stuck_reason);
+  }
+  if (result.verdict == Verdict::kInterrupted) {
+    out += fmt::format("  interrupted by {}: the report covers what ran until then\n", result.interrupted_by);
+  }
+  if (result.check.valid()) out += "  no anomaly found\n";
   out += "\n";
 
   out += fmt::format("sales       {} acknowledged of {}; ", result.check.sold, plural(scenario.tickets, "ticket"));
@@ -92,9 +100,19 @@ void print_report(const Result& result, std::FILE* file) {
   } else {
     out += fmt::format("the store ends with {} remaining\n", result.final_state.remaining);
   }
-  out += fmt::format("            {} tried, {} answered sold-out, {} store {}\n",
-                     plural(result.check.attempts, "purchase"), result.check.sold_out, result.check.retries,
-                     result.check.retries == 1 ? "retry" : "retries");
+  out += fmt::format("            {} tried, {} answered sold-out, {} indeterminate, {} timed out, {} store {}\n",
+                     plural(result.check.attempts, "purchase"), result.check.sold_out, result.check.indeterminate,
+                     result.check.timeouts, result.check.retries, result.check.retries == 1 ? "retry" : "retries");
+  if (result.final_state.lock_recoveries > 0) {
+    out += fmt::format("            the lock was taken over from a dead holder {} time{}\n",
+                       result.final_state.lock_recoveries, result.final_state.lock_recoveries == 1 ? "" : "s");
+  }
+  if (result.seller_pid) out += fmt::format("seller      pid {}, {}\n", result.seller_pid, result.seller_ended);
+  if (!result.inventory.empty()) {
+    out += fmt::format("inventory   {} samples from {} at {} to {} at {}\n", result.inventory.size(),
+                       result.inventory.front().count, format_seconds(result.inventory.front().at_s),
+                       result.inventory.back().count, format_seconds(result.inventory.back().at_s));
+  }
   out += fmt::format("throughput  {:.1f} sales/s, {:.1f} attempts/s over {} (spawning took {}, not counted)\n\n",
                      metrics.sales_per_s, metrics.attempts_per_s, format_seconds(metrics.window_s),
                      format_seconds(metrics.spawn_s));

@@ -30,13 +30,26 @@ Result make_result(const RunRecord& record) {
   for (std::size_t i = 0; i < histories.size(); ++i) {
     const BuyerProcess& process = record.buyers[i];
     bool clean_exit = WIFEXITED(process.wait_status) && WEXITSTATUS(process.wait_status) == 0;
-    if (!clean_exit) {
+    if (!clean_exit && !process.ended_on_purpose) {
       histories[i].failure = describe_wait_status(process.wait_status);
       if (!process.error.empty()) histories[i].failure += ": " + process.error;
     }
   }
   result.check = check_history({histories, record.scenario.tickets, record.final_state, record.start_ns});
-  result.verdict = result.check.valid() ? Verdict::kValid : Verdict::kInvalid;
+  result.verdict = !record.interrupted_by.empty() ? Verdict::kInterrupted
+                   : record.stuck                   ? Verdict::kStuck
+                   : result.check.valid()           ? Verdict::kValid
+                                                    : Verdict::kInvalid;
+  result.faults = record.faults;
+  result.stuck_reason = record.stuck_reason;
+  result.stuck_after_s = static_cast<double>(record.stuck_at_ns) * 1e-9;
+  result.interrupted_by = record.interrupted_by;
+  result.seller_pid = record.seller_pid;
+  result.seller_ended = record.seller_ended;
+  for (const MonitorSample& sample : record.inventory) {
+    if (sample.outcome != Outcome::kOk) continue;
+    result.inventory.push_back({static_cast<double>(sample.at_ns - record.start_ns) * 1e-9, sample.count});
+  }
   result.metrics = measure(histories, record.window_ns, record.spawn_ns);
 
   for (std::size_t i = 0; i < record.buyers.size(); ++i) {
@@ -75,6 +88,18 @@ nlohmann::json result_json(const Result& result) {
   json["searches"] = result.check.searches;
   json["attempts"] = result.check.attempts;
   json["sold_out_answers"] = result.check.sold_out;
+  json["indeterminate"] = result.check.indeterminate;
+  json["timeouts"] = result.check.timeouts;
+  json["lock_timeout_s"] = to_seconds(scenario.lock_timeout);
+  json["stuck"] = result.verdict == Verdict::kStuck
+                      ? nlohmann::json{{"reason", result.stuck_reason}, {"after_s", result.stuck_after_s}}
+                      : nlohmann::json(nullptr);
+  json["interrupted_by"] = result.interrupted_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(result.interrupted_by);
+  nlohmann::json faults = nlohmann::json::array();
+  for (const PlannedFault& fault : result.faults) faults.push_back({{"pid", fault.pid}, {"fault", fault.what}});
+  json["faults"] = std::move(faults);
+  json["seller"] = result.seller_pid ? nlohmann::json{{"pid", result.seller_pid}, {"ended", result.seller_ended}}
+                                     : nlohmann::json(nullptr);
   json["retries"] = result.check.retries;
 
   nlohmann::json anomalies = nlohmann::json::object();
@@ -89,7 +114,11 @@ nlohmann::json result_json(const Result& result) {
       {"corrupt", result.final_state.corrupt},
       {"problem", result.final_state.problem},
       {"ledger_sales", result.final_state.ledger_sales ? nlohmann::json(*result.final_state.ledger_sales)
-                                                       : nlohmann::json(nullptr)}};
+                                                       : nlohmann::json(nullptr)},
+      {"lock_recoveries", result.final_state.lock_recoveries}};
+  nlohmann::json inventory = nlohmann::json::array();
+  for (const InventorySample& sample : result.inventory) inventory.push_back({{"t_s", sample.at_s}, {"count", sample.count}});
+  json["inventory"] = std::move(inventory);
 
   json["throughput"] = {{"window_s", metrics.window_s},
                         {"sales_per_s", metrics.sales_per_s},

@@ -29,6 +29,11 @@ struct BuyerRow {
   std::string error;
 };
 
+struct InventorySample {
+  double at_s = 0;  // from the release of the buyers
+  std::int64_t count = 0;
+};
+
 struct Result {
   Scenario scenario;
   Verdict verdict = Verdict::kValid;
@@ -36,6 +41,13 @@ struct Result {
   FinalState final_state;
   Metrics metrics;
   std::vector<BuyerRow> buyers;
+  std::vector<PlannedFault> faults;
+  std::string stuck_reason;  // when the verdict is stuck
+  double stuck_after_s = 0;
+  std::string interrupted_by;  // when the verdict is interrupted
+  std::int32_t seller_pid = 0;
+  std::string seller_ended;
+  std::vector<InventorySample> inventory;
 
   bool as_expected() const { return verdict == scenario.expected; }
 };

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
@@ -11,6 +12,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -48,32 +51,102 @@ class RunDirectory {
   std::filesystem::path path_;
 };
 
-// The buyer processes. Whatever happens, none outlives this object: those
-// not yet reaped are killed and reaped when it goes.
+// Blocks the signals the runner waits for (children ending, the user
+// stopping the run) for as long as it lives; children get the old mask back.
+class BlockedSignals {
+ public:
+  BlockedSignals() {
+    sigemptyset(&set_);
+    for (int signal : {SIGCHLD, SIGINT, SIGTERM, SIGHUP}) sigaddset(&set_, signal);
+    sigprocmask(SIG_BLOCK, &set_, &original_);
+  }
+  ~BlockedSignals() {
+    // Drop what is pending and was ours to handle, then unblock.
+    timespec zero{};
+    while (sigtimedwait(&set_, nullptr, &zero) > 0) {
+    }
+    sigprocmask(SIG_SETMASK, &original_, nullptr);
+  }
+  BlockedSignals(const BlockedSignals&) = delete;
+  BlockedSignals& operator=(const BlockedSignals&) = delete;
+
+  const sigset_t& set() const { return set_; }
+  const sigset_t& original() const { return original_; }
+
+ private:
+  sigset_t set_;
+  sigset_t original_;
+};
+
+// Every process the run forks: buyers, the seller, the monitor. They share
+// one process group, so that a signal from the terminal reaches ticketsim
+// alone. None outlives this object: those not yet reaped are killed and
+// reaped when it goes.
 class Children {
  public:
-  ~Children() {
-    for (pid_t pid : alive_) kill(pid, SIGKILL);
-    for (pid_t pid : alive_) reap(pid);
+  explicit Children(const BlockedSignals& signals) : signals_(signals) {}
+  ~Children() { kill_all(); }
+  Children(const Children&) = delete;
+  Children& operator=(const Children&) = delete;
+
+  // Forks a child that runs `body` (which must not return) with the signal
+  // mask ticketsim started with, dying if ticketsim dies.
+  template <typename Body>
+  pid_t spawn(Body body) {
+    pid_t parent = getpid();
+    std::fflush(nullptr);  // nothing buffered may be written twice
+    pid_t pid = fork();
+    if (pid == 0) {
+      if (setpgid(0, group_) != 0) setpgid(0, 0);
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(kBuyerFailed);
+      sigprocmask(SIG_SETMASK, &signals_.original(), nullptr);
+      body();
+      _exit(kBuyerFailed);
+    }
+    if (pid < 0) return -1;
+    if (setpgid(pid, group_) != 0 && setpgid(pid, pid) == 0) group_ = pid;
+    if (group_ == 0) group_ = pid;
+    alive_.push_back(pid);
+    return pid;
   }
 
-  void add(pid_t pid) { alive_.push_back(pid); }
+  // Reaps `pid` if it has ended: its wait status, or nullopt. Also reports
+  // a child that stopped, through `stopped`.
+  struct Event {
+    pid_t pid;
+    int status;
+  };
+  std::optional<Event> reap_one() {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, WNOHANG | WUNTRACED);
+    if (pid <= 0) return std::nullopt;
+    if (!WIFSTOPPED(status)) forget(pid);
+    return Event{pid, status};
+  }
 
-  // Blocks until `pid` ends; returns its wait status.
-  int wait(pid_t pid) {
+  // Ends `pid` with `signal` and reaps it; its wait status.
+  int stop(pid_t pid, int signal) {
+    if (std::find(alive_.begin(), alive_.end(), pid) == alive_.end()) return -1;
+    kill(pid, signal);
+    kill(pid, SIGCONT);
     int status = reap(pid);
-    alive_.erase(std::find(alive_.begin(), alive_.end(), pid));
+    forget(pid);
     return status;
   }
 
-  // A child that has ended, reaped, if there is one.
-  std::optional<std::pair<pid_t, int>> reap_ended() {
-    int status = 0;
-    pid_t pid = waitpid(-1, &status, WNOHANG);
-    if (pid <= 0) return std::nullopt;
-    alive_.erase(std::remove(alive_.begin(), alive_.end(), pid), alive_.end());
-    return std::pair{pid, status};
+  // SIGKILL to the group and to each child, then reaps them all; the wait
+  // status of each, by pid.
+  std::map<pid_t, int> kill_all() {
+    std::map<pid_t, int> statuses;
+    if (group_ > 0) kill(-group_, SIGKILL);
+    for (pid_t pid : alive_) kill(pid, SIGKILL);
+    for (pid_t pid : alive_) statuses[pid] = reap(pid);
+    alive_.clear();
+    return statuses;
   }
+
+  bool alive(pid_t pid) const { return std::find(alive_.begin(), alive_.end(), pid) != alive_.end(); }
 
  private:
   static int reap(pid_t pid) {
@@ -82,7 +155,10 @@ class Children {
     }
     return status;
   }
+  void forget(pid_t pid) { alive_.erase(std::remove(alive_.begin(), alive_.end(), pid), alive_.end()); }
 
+  const BlockedSignals& signals_;
+  pid_t group_ = 0;
   std::vector<pid_t> alive_;
 };
 
@@ -114,38 +190,238 @@ void check_history_fits(const Scenario& scenario, std::int64_t capacity) {
   }
 }
 
-// Waits until `count` buyers stand at the barrier. A buyer that ends before
-// it gets there stops the run.
-void await_arrivals(SharedHistory& history, Children& children, std::uint32_t count) {
-  while (history.wait_for_arrivals(count, 100) < count) {
-    if (auto ended = children.reap_ended()) {
-      std::string why;
-      for (std::int64_t i = 0; i < history.buyers(); ++i) {
-        if (history.slot(i).pid == ended->first && history.slot(i).error[0]) why = history.slot(i).error;
+// Chooses, from the seed, which buyers each fault hits; a buyer takes at
+// most one fault.
+std::vector<std::optional<BuyerFault>> plan_buyer_faults(const Scenario& scenario) {
+  std::vector<std::optional<BuyerFault>> plan(static_cast<std::size_t>(scenario.buyers));
+  std::vector<std::int64_t> order(plan.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int64_t>(i);
+  std::uint64_t random = scenario.seed ^ 0x6661756c74ULL;  // "fault"
+  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[splitmix64(random) % i]);
+  std::size_t next = 0;
+  for (const Fault& fault : scenario.faults) {
+    if (fault.seller) continue;
+    for (std::int64_t n = 0; n < fault.count; ++n) {
+      if (next == order.size()) {
+        throw InputError(fmt::format("{}: faults hit more buyers than the {} there are", scenario.file,
+                                     scenario.buyers));
       }
-      if (why.empty()) why = describe_wait_status(ended->second);
-      throw RunError(fmt::format("buyer {} ended before the start: {}", ended->first, why));
+      plan[order[next++]] = BuyerFault{fault.action, fault.point, fault.attempt, fault.pause};
     }
   }
+  return plan;
 }
 
-pid_t spawn_buyer(std::int64_t index, const Scenario& scenario, StoreSetup& setup,
-                  SharedHistory& history, Children& children) {
-  history.slot(index).forked_ns = monotonic_ns();
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid == 0) run_buyer(index, scenario, setup, history, parent);
-  if (pid < 0) {
-    throw RunError(fmt::format("fork failed after {} of {} buyers were started: {}", index,
-                               scenario.buyers, std::strerror(errno)));
+StoreOptions store_options(const Scenario& scenario) {
+  StoreOptions options;
+  options.lock_timeout = scenario.lock_timeout;
+  options.plain_write = scenario.plain_rename ? JsonWrite::kRename : JsonWrite::kTruncate;
+  options.sqlite_journal_mode = scenario.journal_mode;
+  options.sqlite_synchronous = scenario.synchronous;
+  for (const Fault& fault : scenario.faults) {
+    if (fault.seller) options.kill_seller_after_sales = fault.attempt;
   }
-  children.add(pid);
-  return pid;
+  return options;
 }
+
+// The parent's side of a run in progress: forks, waits, reaps, resumes
+// paused buyers, and notices a stuck run or a signal from the user.
+class Run {
+ public:
+  Run(const Scenario& scenario, StoreSetup& setup, RunRecord& record)
+      : scenario_(scenario), setup_(setup), record_(record), history_(*record.history),
+        children_(signals_), faults_(plan_buyer_faults(scenario)),
+        pids_(static_cast<std::size_t>(scenario.buyers), 0),
+        statuses_(static_cast<std::size_t>(scenario.buyers), -1) {}
+
+  void execute() {
+    if (setup_.has_server()) {
+      record_.seller_pid = spawn_or_fail("the seller", [&] {
+        setup_.serve();
+        _exit(0);
+      });
+    }
+    if (scenario_.monitor_interval.count() > 0) {
+      monitor_pid_ = spawn_or_fail("the monitor", [&] { run_monitor(scenario_, setup_, history_); });
+    }
+    if (scenario_.mode == Mode::kConcurrent) {
+      run_concurrent();
+    } else {
+      run_serial();
+    }
+    finish();
+  }
+
+ private:
+  template <typename Body>
+  pid_t spawn_or_fail(std::string_view what, Body body) {
+    pid_t pid = children_.spawn(body);
+    if (pid < 0) throw RunError(fmt::format("fork failed for {}: {}", what, std::strerror(errno)));
+    return pid;
+  }
+
+  void spawn_buyer(std::int64_t index) {
+    history_.slot(index).forked_ns = monotonic_ns();
+    const BuyerFault* fault = faults_[index] ? &*faults_[index] : nullptr;
+    pid_t pid = children_.spawn([&] { run_buyer(index, scenario_, setup_, history_, fault); });
+    if (pid < 0) {
+      throw RunError(fmt::format("fork failed after {} of {} buyers were started: {}", index, scenario_.buyers,
+                                 std::strerror(errno)));
+    }
+    pids_[index] = pid;
+    buyer_index_[pid] = index;
+    if (fault) {
+      std::string what = fmt::format("{} {} at purchase {}", fault_action_name(fault->action),
+                                     fault_point_name(fault->point), fault->attempt);
+      if (fault->action == FaultAction::kPause) what += fmt::format(" for {}", format_duration(fault->pause));
+      record_.faults.push_back({pid, what});
+    }
+  }
+
+  bool ended() const { return record_.stuck || !record_.interrupted_by.empty(); }
+
+  // Waits until `count` buyers stand at the barrier. A buyer that ends
+  // before it gets there stops the run.
+  void await_arrivals(std::uint32_t count) {
+    while (!ended() && history_.wait_for_arrivals(count, 10) < count) {
+      handle_events(0);
+      for (std::int64_t i = 0; i < scenario_.buyers; ++i) {
+        if (pids_[i] == 0 || statuses_[i] == -1 || history_.slot(i).ready_ns != 0) continue;
+        std::string why = history_.slot(i).error[0] ? history_.slot(i).error : describe_wait_status(statuses_[i]);
+        throw RunError(fmt::format("buyer {} ended before the start: {}", pids_[i], why));
+      }
+    }
+  }
+
+  void release(std::int64_t first, std::int64_t count) {
+    std::int64_t now = monotonic_ns();
+    if (record_.start_ns == 0) record_.start_ns = now;
+    for (std::int64_t i = first; i < first + count; ++i) history_.slot(i).released_ns = now;
+    history_.release(static_cast<std::uint32_t>(first + count));
+  }
+
+  void run_concurrent() {
+    std::int64_t first_fork = monotonic_ns();
+    for (std::int64_t i = 0; i < scenario_.buyers && !ended(); ++i) {
+      spawn_buyer(i);
+      handle_events(0);
+    }
+    await_arrivals(static_cast<std::uint32_t>(scenario_.buyers));
+    if (ended()) return;
+    record_.spawn_ns = monotonic_ns() - first_fork;
+    release(0, scenario_.buyers);
+    while (!ended() && !all_buyers_reaped(scenario_.buyers)) handle_events(10);
+  }
+
+  void run_serial() {
+    for (std::int64_t i = 0; i < scenario_.buyers && !ended(); ++i) {
+      spawn_buyer(i);
+      await_arrivals(static_cast<std::uint32_t>(i + 1));
+      if (ended()) return;
+      record_.spawn_ns += monotonic_ns() - history_.slot(i).forked_ns;
+      release(i, 1);
+      while (!ended() && statuses_[i] == -1) handle_events(10);
+    }
+  }
+
+  bool all_buyers_reaped(std::int64_t count) const {
+    return std::all_of(statuses_.begin(), statuses_.begin() + count, [](int status) { return status != -1; });
+  }
+
+  // Waits up to `timeout_ms` for a signal, then handles whatever happened.
+  void handle_events(int timeout_ms) {
+    std::int64_t now = monotonic_ns();
+    for (const auto& [pid, at] : resume_at_) {
+      timeout_ms = std::min<int>(timeout_ms, static_cast<int>(std::max<std::int64_t>(0, (at - now) / 1'000'000)));
+    }
+    timespec timeout{timeout_ms / 1000, (timeout_ms % 1000) * 1'000'000L};
+    int signal = sigtimedwait(&signals_.set(), nullptr, &timeout);
+    if (signal == SIGINT || signal == SIGTERM || signal == SIGHUP) {
+      record_.interrupted_by = fmt::format("SIG{}", sigabbrev_np(signal));
+    }
+    while (auto event = children_.reap_one()) on_child_event(event->pid, event->status);
+    now = monotonic_ns();
+    for (auto it = resume_at_.begin(); it != resume_at_.end();) {
+      if (it->second <= now) {
+        kill(it->first, SIGCONT);
+        it = resume_at_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (history_.stuck() && !record_.stuck) {
+      record_.stuck = true;
+      record_.stuck_at_ns = monotonic_ns() - record_.start_ns;
+      record_.stuck_reason = setup_.describe_stuck();
+    }
+  }
+
+  void on_child_event(pid_t pid, int status) {
+    if (WIFSTOPPED(status)) {
+      // A buyer that paused itself: resume it after its pause.
+      auto buyer = buyer_index_.find(pid);
+      Duration pause = buyer != buyer_index_.end() && faults_[buyer->second] ? faults_[buyer->second]->pause : Duration{0};
+      resume_at_[pid] = monotonic_ns() + pause.count();
+      return;
+    }
+    if (pid == record_.seller_pid) {
+      record_.seller_ended = describe_wait_status(status);
+    } else if (auto buyer = buyer_index_.find(pid); buyer != buyer_index_.end()) {
+      statuses_[buyer->second] = status;
+    }
+  }
+
+  // Ends whatever still runs, and records how every buyer ended.
+  void finish() {
+    std::int64_t end = monotonic_ns();
+    if (monitor_pid_ > 0) children_.stop(monitor_pid_, SIGTERM);
+    if (record_.seller_pid > 0 && children_.alive(record_.seller_pid)) {
+      record_.seller_ended = describe_wait_status(children_.stop(record_.seller_pid, SIGTERM));
+    }
+    for (const auto& [pid, status] : children_.kill_all()) {
+      on_child_event(pid, status);
+      if (buyer_index_.count(pid)) killed_by_runner_.push_back(pid);
+    }
+    record_.inventory = history_.monitor_samples();
+
+    for (std::int64_t i = 0; i < scenario_.buyers; ++i) {
+      const BuyerSlot& slot = history_.slot(i);
+      if (pids_[i] == 0) continue;
+      bool planned = faults_[i] && faults_[i]->action != FaultAction::kPause && WIFSIGNALED(statuses_[i]);
+      bool killed_by_runner =
+          std::find(killed_by_runner_.begin(), killed_by_runner_.end(), pids_[i]) != killed_by_runner_.end();
+      record_.buyers.push_back({pids_[i], slot.ppid, statuses_[i], slot.error, planned || killed_by_runner});
+      if (slot.done_ns == 0) continue;  // it did not finish; its operations still count
+      if (scenario_.mode == Mode::kConcurrent) {
+        record_.window_ns = std::max(record_.window_ns, slot.done_ns - record_.start_ns);
+      } else {
+        record_.window_ns += slot.done_ns - slot.released_ns;
+      }
+    }
+    if (ended() && record_.start_ns != 0 && scenario_.mode == Mode::kConcurrent) {
+      record_.window_ns = end - record_.start_ns;
+    }
+  }
+
+  const Scenario& scenario_;
+  StoreSetup& setup_;
+  RunRecord& record_;
+  SharedHistory& history_;
+  BlockedSignals signals_;
+  Children children_;
+  std::vector<std::optional<BuyerFault>> faults_;
+  std::vector<pid_t> pids_;
+  std::vector<int> statuses_;  // -1 until reaped
+  std::map<pid_t, std::int64_t> buyer_index_;
+  std::map<pid_t, std::int64_t> resume_at_;
+  std::vector<pid_t> killed_by_runner_;
+  pid_t monitor_pid_ = 0;
+};
 
 }  // namespace
 
 std::string describe_wait_status(int wait_status) {
+  if (wait_status == -1) return "not reaped";
   if (WIFEXITED(wait_status)) return fmt::format("exited {}", WEXITSTATUS(wait_status));
   if (WIFSIGNALED(wait_status)) {
     const char* name = sigabbrev_np(WTERMSIG(wait_status));
@@ -161,57 +437,28 @@ RunRecord run_scenario(const Scenario& scenario, const RunOptions& options) {
   check_history_fits(scenario, capacity);
 
   RunDirectory directory(options.store_parent);
-  StoreSpec spec{directory.path(), new_run_id(), scenario.tickets};
+  StoreSpec spec{directory.path(), new_run_id(), scenario.tickets, scenario.buyers, store_options(scenario)};
   std::unique_ptr<StoreSetup> setup;
   try {
     setup = strategy->create(spec);
   } catch (const StoreError& e) {
     throw RunError(e.what());
   }
+  bool seller_fault = std::any_of(scenario.faults.begin(), scenario.faults.end(), [](const Fault& f) { return f.seller; });
+  if (seller_fault && !setup->has_server()) {
+    throw InputError(fmt::format("{}: a fault with target \"seller\" needs a strategy with a seller (queue), not {}",
+                                 scenario.file, scenario.strategy));
+  }
 
   RunRecord record;
   record.scenario = scenario;
   record.history = std::make_unique<SharedHistory>(scenario.buyers, capacity);
-  SharedHistory& history = *record.history;
-  std::vector<pid_t> pids(static_cast<std::size_t>(scenario.buyers));
-  std::vector<int> statuses(pids.size());
   {
-    Children children;
-    std::fflush(nullptr);  // nothing buffered may be written twice
-    if (scenario.mode == Mode::kConcurrent) {
-      std::int64_t first_fork = monotonic_ns();
-      for (std::int64_t i = 0; i < scenario.buyers; ++i) {
-        pids[i] = spawn_buyer(i, scenario, *setup, history, children);
-      }
-      await_arrivals(history, children, static_cast<std::uint32_t>(scenario.buyers));
-      record.start_ns = monotonic_ns();
-      record.spawn_ns = record.start_ns - first_fork;
-      for (std::int64_t i = 0; i < scenario.buyers; ++i) history.slot(i).released_ns = record.start_ns;
-      history.release(static_cast<std::uint32_t>(scenario.buyers));
-      for (std::int64_t i = 0; i < scenario.buyers; ++i) statuses[i] = children.wait(pids[i]);
-    } else {
-      for (std::int64_t i = 0; i < scenario.buyers; ++i) {
-        pids[i] = spawn_buyer(i, scenario, *setup, history, children);
-        await_arrivals(history, children, static_cast<std::uint32_t>(i + 1));
-        std::int64_t now = monotonic_ns();
-        record.spawn_ns += now - history.slot(i).forked_ns;
-        history.slot(i).released_ns = now;
-        if (i == 0) record.start_ns = now;
-        history.release(static_cast<std::uint32_t>(i + 1));
-        statuses[i] = children.wait(pids[i]);
-      }
-    }
+    Run run(scenario, *setup, record);
+    run.execute();
   }
-
-  for (std::int64_t i = 0; i < scenario.buyers; ++i) {
-    const BuyerSlot& slot = history.slot(i);
-    record.buyers.push_back({pids[i], slot.ppid, statuses[i], slot.error});
-    if (slot.done_ns == 0) continue;  // it failed; its operations still count
-    if (scenario.mode == Mode::kConcurrent) {
-      record.window_ns = std::max(record.window_ns, slot.done_ns - record.start_ns);
-    } else {
-      record.window_ns += slot.done_ns - slot.released_ns;
-    }
+  if (seller_fault && record.seller_pid) {
+    record.faults.push_back({record.seller_pid, fmt::format("kill the seller after {} sales", spec.options.kill_seller_after_sales)});
   }
   record.final_state = setup->inspect();
   return record;

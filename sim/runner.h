@@ -32,6 +32,15 @@ struct BuyerProcess {
   std::int32_t ppid = 0;  // as the buyer itself read it
   int wait_status = 0;    // from waitpid
   std::string error;      // what the buyer reported, if it failed
+  // It was ended on purpose: by a planned fault, or by the runner ending a
+  // stuck or interrupted run. Its death is not a failure.
+  bool ended_on_purpose = false;
+};
+
+// A fault as it was planned for this run, for the report.
+struct PlannedFault {
+  std::int32_t pid = 0;  // the buyer's, or the seller's
+  std::string what;      // "kill in-critical-section at purchase 1"
 };
 
 // Everything one run produced, for the checker and the metrics.
@@ -43,6 +52,16 @@ struct RunRecord {
   std::int64_t spawn_ns = 0;   // fork to barrier, summed over spawning rounds
   std::int64_t window_ns = 0;  // barrier release to last buyer done
   std::int64_t start_ns = 0;   // first barrier release (monotonic)
+  std::vector<PlannedFault> faults;
+  // stuck: a wait passed lock_timeout; the run was ended there.
+  bool stuck = false;
+  std::string stuck_reason;
+  std::int64_t stuck_at_ns = 0;  // when the runner saw it, from start_ns
+  // interrupted: SIGINT, SIGTERM or SIGHUP reached ticketsim; the run was ended.
+  std::string interrupted_by;
+  std::vector<MonitorSample> inventory;  // the monitor's samples, if it ran
+  std::int32_t seller_pid = 0;           // the queue's seller, if any
+  std::string seller_ended;              // how it ended
 };
 
 // Runs `scenario`. Throws RunError when the run cannot be carried out; every

@@ -23,7 +23,38 @@ std::string_view mode_name(Mode mode) {
 }
 
 std::string_view verdict_name(Verdict verdict) {
-  return verdict == Verdict::kValid ? "valid" : "invalid";
+  switch (verdict) {
+    case Verdict::kValid: return "valid";
+    case Verdict::kInvalid: return "invalid";
+    case Verdict::kStuck: return "stuck";
+    case Verdict::kInterrupted: return "interrupted";
+  }
+  return "unknown";
+}
+
+std::optional<Verdict> verdict_named(std::string_view name) {
+  for (Verdict verdict : {Verdict::kValid, Verdict::kInvalid, Verdict::kStuck}) {
+    if (verdict_name(verdict) == name) return verdict;
+  }
+  return std::nullopt;
+}
+
+std::string_view fault_action_name(FaultAction action) {
+  switch (action) {
+    case FaultAction::kKill: return "kill";
+    case FaultAction::kTerminate: return "terminate";
+    case FaultAction::kPause: return "pause";
+  }
+  return "unknown";
+}
+
+std::string_view fault_point_name(FaultPoint point) {
+  switch (point) {
+    case FaultPoint::kBeforeLock: return "before-lock";
+    case FaultPoint::kInCriticalSection: return "in-critical-section";
+    case FaultPoint::kAfterWriteBeforeAck: return "after-write-before-ack";
+  }
+  return "unknown";
 }
 
 InputError::InputError(const std::string& message) : std::runtime_error([&] {
@@ -40,10 +71,12 @@ InputError::InputError(const std::string& message) : std::runtime_error([&] {
 
 namespace {
 
-constexpr std::array<std::string_view, 10> kTopKeys = {
-    "name", "description", "strategy", "tickets", "buyers",
-    "attempts", "mode", "seed", "delays", "expect"};
+constexpr std::array<std::string_view, 14> kTopKeys = {
+    "name", "description", "strategy", "tickets", "buyers", "attempts", "mode",
+    "seed", "lock_timeout", "monitor_interval", "delays", "store", "faults", "expect"};
 constexpr std::array<std::string_view, 3> kDelayKeys = {"search", "purchase", "jitter"};
+constexpr std::array<std::string_view, 3> kStoreKeys = {"json_write", "journal_mode", "synchronous"};
+constexpr std::array<std::string_view, 6> kFaultKeys = {"action", "target", "point", "count", "attempt", "duration"};
 constexpr std::array<std::string_view, 1> kExpectKeys = {"verdict"};
 
 [[noreturn]] void fail(std::string_view where, std::string_view message) {
@@ -150,9 +183,80 @@ void read_expect(Scenario& scenario, const toml::table& table) {
   for (const auto& [name, node] : table) {
     Key key(scenario.file, "expect." + std::string(name.str()), name.source());
     std::string verdict = string_value(key, node);
-    if (verdict == "valid") scenario.expected = Verdict::kValid;
-    else if (verdict == "invalid") scenario.expected = Verdict::kInvalid;
-    else key.fail(fmt::format("'{}' is not a verdict; use \"valid\" or \"invalid\"", verdict));
+    std::optional<Verdict> expected = verdict_named(verdict);
+    if (!expected) key.fail(fmt::format("'{}' is not a verdict; use \"valid\", \"invalid\" or \"stuck\"", verdict));
+    scenario.expected = *expected;
+  }
+}
+
+// One of `choices`, or a message that lists them.
+std::string choice_value(const Key& key, const toml::node& node, std::initializer_list<std::string_view> choices) {
+  std::string value = string_value(key, node);
+  std::string listed;
+  for (std::string_view choice : choices) {
+    if (value == choice) return value;
+    listed += fmt::format("{}\"{}\"", listed.empty() ? "" : ", ", choice);
+  }
+  key.fail(fmt::format("'{}' is not one of {}", value, listed));
+}
+
+void read_store(Scenario& scenario, const toml::table& table) {
+  reject_unknown_keys(table, kStoreKeys, scenario.file, "store.");
+  for (const auto& [name, node] : table) {
+    Key key(scenario.file, "store." + std::string(name.str()), name.source());
+    if (name == "json_write") {
+      scenario.plain_rename = choice_value(key, node, {"truncate", "rename"}) == "rename";
+    } else if (name == "journal_mode") {
+      scenario.journal_mode = choice_value(key, node, {"wal", "delete"});
+    } else if (name == "synchronous") {
+      scenario.synchronous = choice_value(key, node, {"off", "normal", "full"});
+    }
+  }
+}
+
+void read_fault(Scenario& scenario, const toml::table& table, const Key& where) {
+  reject_unknown_keys(table, kFaultKeys, scenario.file, "faults.");
+  Fault fault;
+  bool has_action = false, has_duration = false;
+  for (const auto& [name, node] : table) {
+    Key key(scenario.file, "faults." + std::string(name.str()), name.source());
+    if (name == "action") {
+      std::string action = choice_value(key, node, {"kill", "terminate", "pause"});
+      fault.action = action == "kill" ? FaultAction::kKill
+                     : action == "terminate" ? FaultAction::kTerminate : FaultAction::kPause;
+      has_action = true;
+    } else if (name == "target") {
+      fault.seller = choice_value(key, node, {"buyers", "seller"}) == "seller";
+    } else if (name == "point") {
+      std::string point = choice_value(key, node, {"before-lock", "in-critical-section", "after-write-before-ack"});
+      fault.point = point == "before-lock" ? FaultPoint::kBeforeLock
+                    : point == "in-critical-section" ? FaultPoint::kInCriticalSection
+                                                     : FaultPoint::kAfterWriteBeforeAck;
+    } else if (name == "count") {
+      fault.count = integer_value(key, node);
+      if (fault.count < 1 || fault.count > scenario.buyers) {
+        key.fail(fmt::format("must be from 1 to the number of buyers, {} (got {})", scenario.buyers, fault.count));
+      }
+    } else if (name == "attempt") {
+      fault.attempt = integer_value(key, node);
+      if (fault.attempt < 1) key.fail(fmt::format("must be 1 or more (got {})", fault.attempt));
+    } else if (name == "duration") {
+      fault.pause = duration_value(key, node);
+      has_duration = true;
+    }
+  }
+  if (!has_action) where.fail("a fault needs an action: \"kill\", \"terminate\" or \"pause\"");
+  if (fault.action == FaultAction::kPause && !has_duration) where.fail("a pause needs a duration");
+  if (fault.action != FaultAction::kPause && has_duration) where.fail("only a pause takes a duration");
+  if (fault.seller && fault.action != FaultAction::kKill) where.fail("the seller can only be killed");
+  scenario.faults.push_back(fault);
+}
+
+void read_faults(Scenario& scenario, const Key& key, const toml::node& node) {
+  if (!node.is_array_of_tables()) key.fail("must be an array of tables: [[faults]]");
+  for (const toml::node& entry : *node.as_array()) {
+    Key where(scenario.file, "faults", entry.source());
+    read_fault(scenario, *entry.as_table(), where);
   }
 }
 
@@ -243,9 +347,24 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
       scenario.seed = static_cast<std::uint64_t>(seed);
     } else if (name == "delays") {
       read_delays(scenario, table_value(key, node));
+    } else if (name == "lock_timeout") {
+      scenario.lock_timeout = duration_value(key, node);
+      if (scenario.lock_timeout < std::chrono::milliseconds(1)) key.fail("must be at least 1ms");
+    } else if (name == "monitor_interval") {
+      scenario.monitor_interval = duration_value(key, node);
+      if (scenario.monitor_interval.count() != 0 && scenario.monitor_interval < std::chrono::microseconds(100)) {
+        key.fail("must be 0 (no monitor) or at least 100us");
+      }
+    } else if (name == "store") {
+      read_store(scenario, table_value(key, node));
     } else if (name == "expect") {
       read_expect(scenario, table_value(key, node));
     }
+  }
+  // Faults last: their counts are checked against the number of buyers.
+  if (const toml::node* faults = root.get("faults")) {
+    Key key(path, "faults", faults->source());
+    read_faults(scenario, key, *faults);
   }
   if (!has_strategy) fail(path, "missing key 'strategy'");
   if (!has_tickets) fail(path, "missing key 'tickets'");

@@ -7,16 +7,39 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sim/duration.h"
 
 namespace ticketsim {
 
 enum class Mode { kConcurrent, kSerial };
-enum class Verdict { kValid, kInvalid };
+// valid: no anomaly. invalid: an anomaly was found. stuck: a lock wait (or a
+// wait for the seller) passed lock_timeout and the run was ended.
+// interrupted: the user stopped the run (SIGINT, SIGTERM).
+enum class Verdict { kValid, kInvalid, kStuck, kInterrupted };
 
 std::string_view mode_name(Mode mode);
 std::string_view verdict_name(Verdict verdict);
+// The verdict called `name`, or nullopt.
+std::optional<Verdict> verdict_named(std::string_view name);
+
+enum class FaultAction { kKill, kTerminate, kPause };
+enum class FaultPoint { kBeforeLock, kInCriticalSection, kAfterWriteBeforeAck };
+
+std::string_view fault_action_name(FaultAction action);
+std::string_view fault_point_name(FaultPoint point);
+
+// A fault a scenario plans: `count` buyers, chosen from the seed, each hit at
+// its `attempt`-th purchase; or the queue's seller, after `attempt` sales.
+struct Fault {
+  FaultAction action = FaultAction::kKill;
+  bool seller = false;
+  FaultPoint point = FaultPoint::kInCriticalSection;
+  std::int64_t count = 1;
+  std::int64_t attempt = 1;
+  Duration pause{0};  // kPause: how long the buyer stays stopped
+};
 
 struct Delays {
   Duration search{0};    // before each search: the seed's sleep before reading
@@ -38,6 +61,13 @@ struct Scenario {
   std::uint64_t seed = 1;
   Delays delays;
   Verdict expected = Verdict::kValid;
+  Duration lock_timeout = std::chrono::seconds(10);
+  Duration monitor_interval{0};  // 0: no monitor
+  std::vector<Fault> faults;
+  // [store]
+  bool plain_rename = false;          // plain writes by rename instead of truncate-and-write
+  std::string journal_mode = "wal";   // SQLite
+  std::string synchronous = "normal"; // SQLite
 
   // Purchases a buyer makes at most, whatever `attempts` says.
   std::int64_t max_attempts() const { return attempts ? *attempts : tickets + 1; }

@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -48,23 +47,43 @@ void CountFile::create(const std::filesystem::path& path, std::int64_t count) {
   }
 }
 
-CountFile::CountFile(const std::filesystem::path& path) : path_(path) {
+CountFile::CountFile(const std::filesystem::path& path, JsonWrite mode) : path_(path), mode_(mode) {
+  buffer_.resize(256);
+  if (mode_ == JsonWrite::kRename) {
+    temporary_ = temporary_path(path, getpid());
+    return;
+  }
   fd_ = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
   if (fd_ < 0) {
     throw StoreError(fmt::format("{}: cannot open store: {}", path.string(), std::strerror(errno)));
   }
-  buffer_.resize(256);
 }
 
 CountFile::~CountFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+std::filesystem::path CountFile::temporary_path(const std::filesystem::path& path, int pid) {
+  return path.string() + ".tmp." + std::to_string(pid);
+}
+
 SearchResult CountFile::read(std::string* problem) {
+  if (mode_ == JsonWrite::kTruncate) return read_from(fd_, problem);
+  int fd = ::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (problem) *problem = std::strerror(errno);
+    return {Outcome::kError, 0};
+  }
+  SearchResult result = read_from(fd, problem);
+  ::close(fd);
+  return result;
+}
+
+SearchResult CountFile::read_from(int fd, std::string* problem) {
   std::size_t used = 0;
   for (;;) {
     if (used == buffer_.size()) buffer_.resize(buffer_.size() * 2);
-    ssize_t n = ::pread(fd_, buffer_.data() + used, buffer_.size() - used, static_cast<off_t>(used));
+    ssize_t n = ::pread(fd, buffer_.data() + used, buffer_.size() - used, static_cast<off_t>(used));
     if (n < 0) {
       if (errno == EINTR) continue;
       if (problem) *problem = std::strerror(errno);
@@ -81,15 +100,30 @@ SearchResult CountFile::read(std::string* problem) {
 }
 
 bool CountFile::write(std::int64_t count) {
+  return mode_ == JsonWrite::kTruncate ? write_in_place(count) : write_by_rename(count);
+}
+
+bool CountFile::write_in_place(std::int64_t count) {
   if (::ftruncate(fd_, 0) != 0) return false;
   std::string doc = count_document(count);
   return ::pwrite(fd_, doc.data(), doc.size(), 0) == static_cast<ssize_t>(doc.size());
 }
 
+bool CountFile::write_by_rename(std::int64_t count) {
+  int fd = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  std::string doc = count_document(count);
+  bool written = ::write(fd, doc.data(), doc.size()) == static_cast<ssize_t>(doc.size());
+  ::close(fd);
+  if (written && ::rename(temporary_.c_str(), path_.c_str()) == 0) return true;
+  ::unlink(temporary_.c_str());
+  return false;
+}
+
 BuyResult buy_from_count_file(CountFile& file, const BuyRequest& request) {
   SearchResult read = file.read();
   if (read.outcome != Outcome::kOk) return {read.outcome, 0, 0, 0};
-  if (request.purchase_delay.count() > 0) std::this_thread::sleep_for(request.purchase_delay);
+  request.between_read_and_write();
   if (read.count <= 0) return {Outcome::kSoldOut, read.count, 0, 0};
   if (!file.write(read.count - 1)) return {Outcome::kError, read.count, 0, 0};
   return {Outcome::kSold, read.count, read.count, 0};

@@ -19,14 +19,16 @@ std::optional<std::int64_t> parse_count_document(std::string_view text, std::str
 // The document for `count`, as the seed's json.dump writes it.
 std::string count_document(std::int64_t count);
 
-// An open count file. Owns its descriptor.
+// A count file as one process uses it. In kTruncate mode it keeps one
+// descriptor open; in kRename mode it opens the file for every read, since
+// each write replaces it.
 class CountFile {
  public:
   // Creates a new store file holding `count`; fails if the path exists.
   static void create(const std::filesystem::path& path, std::int64_t count);
 
-  // Opens an existing store file for reading and writing.
-  explicit CountFile(const std::filesystem::path& path);
+  // Opens an existing store file.
+  explicit CountFile(const std::filesystem::path& path, JsonWrite mode = JsonWrite::kTruncate);
   ~CountFile();
   CountFile(const CountFile&) = delete;
   CountFile& operator=(const CountFile&) = delete;
@@ -35,13 +37,24 @@ class CountFile {
   // the reason in `problem` when it is given.
   SearchResult read(std::string* problem = nullptr);
 
-  // Truncates the file and writes `count`, as the seed's open('w') does:
-  // a reader in between sees an empty or partial file. False on I/O error.
+  // Writes `count`. kTruncate truncates the file and writes, as the seed's
+  // open('w') does: a reader in between sees an empty or partial file.
+  // kRename writes a temporary file beside it and renames it over the store.
+  // False on I/O error.
   bool write(std::int64_t count);
 
+  // The temporary file a kRename write by `pid` uses.
+  static std::filesystem::path temporary_path(const std::filesystem::path& path, int pid);
+
  private:
+  SearchResult read_from(int fd, std::string* problem);
+  bool write_in_place(std::int64_t count);
+  bool write_by_rename(std::int64_t count);
+
   std::filesystem::path path_;
-  int fd_ = -1;
+  JsonWrite mode_;
+  int fd_ = -1;  // kTruncate only
+  std::filesystem::path temporary_;  // kRename only
   std::string buffer_;
 };
 

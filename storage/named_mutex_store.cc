@@ -1,31 +1,30 @@
 #include "storage/named_mutex_store.h"
 
+#include <boost/date_time/posix_time/posix_time_types.hpp>
 #include <boost/interprocess/exceptions.hpp>
 #include <boost/interprocess/sync/named_mutex.hpp>
-#include <boost/interprocess/sync/scoped_lock.hpp>
 #include <fmt/format.h>
 
-#include "storage/json_file.h"
+#include "storage/locked_json_store.h"
 
 namespace ticketsim {
 namespace {
 
 namespace bip = boost::interprocess;
 
-class NamedMutexStore final : public Store {
+class NamedMutexLock final : public StoreLock {
  public:
-  NamedMutexStore(const std::filesystem::path& path, const std::string& mutex_name)
-      : file_(path), mutex_(open_mutex(mutex_name)) {}
+  explicit NamedMutexLock(const std::string& name) : mutex_(open_mutex(name)) {}
 
-  SearchResult search() override {
-    bip::scoped_lock<bip::named_mutex> lock(mutex_);
-    return file_.read();
+  Acquired lock(std::chrono::nanoseconds timeout) override {
+    if (mutex_.try_lock()) return Acquired::kYes;
+    // Boost's deadline is on the system clock, in microseconds.
+    auto deadline = boost::posix_time::microsec_clock::universal_time() +
+                    boost::posix_time::microseconds(timeout.count() / 1000);
+    return mutex_.timed_lock(deadline) ? Acquired::kYes : Acquired::kTimedOut;
   }
 
-  BuyResult buy(const BuyRequest& request) override {
-    bip::scoped_lock<bip::named_mutex> lock(mutex_);
-    return buy_from_count_file(file_, request);
-  }
+  void unlock() override { mutex_.unlock(); }
 
  private:
   static bip::named_mutex open_mutex(const std::string& name) {
@@ -36,15 +35,13 @@ class NamedMutexStore final : public Store {
     }
   }
 
-  CountFile file_;
   bip::named_mutex mutex_;
 };
 
-class NamedMutexSetup final : public StoreSetup {
+class NamedMutexSetup final : public LockedJsonSetup {
  public:
   explicit NamedMutexSetup(const StoreSpec& spec)
-      : path_(spec.dir / "tickets.json"), mutex_name_("ticketsim-" + spec.run_id) {
-    CountFile::create(path_, spec.tickets);
+      : LockedJsonSetup(spec, "named mutex"), mutex_name_("ticketsim-" + spec.run_id) {
     try {
       bip::permissions owner_only(0600);
       bip::named_mutex mutex(bip::create_only, mutex_name_.c_str(), owner_only);
@@ -56,13 +53,10 @@ class NamedMutexSetup final : public StoreSetup {
   // The parent owns the name: it goes when the run ends, whatever happened.
   ~NamedMutexSetup() override { bip::named_mutex::remove(mutex_name_.c_str()); }
 
-  std::unique_ptr<Store> open() override {
-    return std::make_unique<NamedMutexStore>(path_, mutex_name_);
-  }
-  FinalState inspect() override { return inspect_count_file(path_); }
+ protected:
+  std::unique_ptr<StoreLock> open_lock() override { return std::make_unique<NamedMutexLock>(mutex_name_); }
 
  private:
-  std::filesystem::path path_;
   std::string mutex_name_;
 };
 

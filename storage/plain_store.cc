@@ -7,7 +7,7 @@ namespace {
 
 class PlainStore final : public Store {
  public:
-  explicit PlainStore(const std::filesystem::path& path) : file_(path) {}
+  PlainStore(const std::filesystem::path& path, JsonWrite write) : file_(path, write) {}
 
   SearchResult search() override { return file_.read(); }
   BuyResult buy(const BuyRequest& request) override { return buy_from_count_file(file_, request); }
@@ -18,15 +18,19 @@ class PlainStore final : public Store {
 
 class PlainSetup final : public StoreSetup {
  public:
-  explicit PlainSetup(const StoreSpec& spec) : path_(spec.dir / "tickets.json") {
+  explicit PlainSetup(const StoreSpec& spec)
+      : path_(spec.dir / "tickets.json"), write_(spec.options.plain_write) {
     CountFile::create(path_, spec.tickets);
   }
 
-  std::unique_ptr<Store> open() override { return std::make_unique<PlainStore>(path_); }
+  std::unique_ptr<Store> open(std::int64_t /*buyer*/) override {
+    return std::make_unique<PlainStore>(path_, write_);
+  }
   FinalState inspect() override { return inspect_count_file(path_); }
 
  private:
   std::filesystem::path path_;
+  JsonWrite write_;
 };
 
 }  // namespace

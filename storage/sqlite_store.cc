@@ -12,7 +12,6 @@ namespace ticketsim {
 namespace {
 
 constexpr const char* kSchema = R"sql(
-  PRAGMA journal_mode = WAL;
   CREATE TABLE inventory (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     remaining INTEGER NOT NULL
@@ -69,13 +68,15 @@ class Connection {
   std::vector<sqlite3_stmt*> statements_;
 };
 
+enum class Begin { kImmediate, kDeferred };
+
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(const std::filesystem::path& path)
-      : connection_(path, SQLITE_OPEN_READWRITE) {
-    connection_.exec("PRAGMA synchronous = NORMAL");
+  SqliteStore(const std::filesystem::path& path, const StoreOptions& options, Begin begin)
+      : connection_(path, SQLITE_OPEN_READWRITE), lock_timeout_(options.lock_timeout), begin_kind_(begin) {
+    connection_.exec(fmt::format("PRAGMA synchronous = {}", options.sqlite_synchronous).c_str());
     sqlite3_busy_handler(connection_.db(), &SqliteStore::on_busy, this);
-    begin_ = connection_.prepare("BEGIN IMMEDIATE");
+    begin_ = connection_.prepare(begin == Begin::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
     commit_ = connection_.prepare("COMMIT");
     rollback_ = connection_.prepare("ROLLBACK");
     select_ = connection_.prepare("SELECT remaining FROM inventory WHERE id = 1");
@@ -87,20 +88,67 @@ class SqliteStore final : public Store {
   }
 
   SearchResult search() override {
-    busy_retries_ = 0;
+    retries_ = 0;
+    timed_out_ = false;
     int rc = sqlite3_step(select_);
-    SearchResult result{Outcome::kError, 0};
+    SearchResult result{timed_out_ ? Outcome::kTimeout : Outcome::kError, 0};
     if (rc == SQLITE_ROW) result = {Outcome::kOk, sqlite3_column_int64(select_, 0)};
     sqlite3_reset(select_);
     return result;
   }
 
   BuyResult buy(const BuyRequest& request) override {
-    busy_retries_ = 0;
-    BuyResult result;
-    if (!step_done(begin_)) return failed();
-    if (request.purchase_delay.count() > 0) std::this_thread::sleep_for(request.purchase_delay);
+    retries_ = 0;
+    timed_out_ = false;
+    std::int64_t deadline = now_ns() + lock_timeout_.count();
+    for (;;) {
+      BuyResult result = begin_kind_ == Begin::kImmediate ? buy_immediate(request) : buy_deferred(request);
+      if (result.outcome != Outcome::kError || !upgrade_busy_) {
+        result.retries = retries_;
+        return result;
+      }
+      // BEGIN DEFERRED lost the race to upgrade its read to a write: SQLite
+      // answers SQLITE_BUSY at once, and only a new transaction can go on.
+      ++retries_;
+      if (now_ns() > deadline) return {Outcome::kTimeout, 0, 0, retries_};
+      backoff(retries_);
+    }
+  }
 
+ private:
+  static std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+
+  // BEGIN IMMEDIATE takes the write lock first: the purchase then cannot fail.
+  BuyResult buy_immediate(const BuyRequest& request) {
+    upgrade_busy_ = false;
+    if (!step_done(begin_)) return failed();
+    request.between_read_and_write();
+    return decrement_and_commit(request);
+  }
+
+  // BEGIN DEFERRED reads under a read lock and upgrades at the UPDATE.
+  BuyResult buy_deferred(const BuyRequest& request) {
+    upgrade_busy_ = false;
+    if (!step_done(begin_)) return failed();
+    if (sqlite3_step(select_) != SQLITE_ROW) {
+      sqlite3_reset(select_);
+      return failed();
+    }
+    std::int64_t remaining = sqlite3_column_int64(select_, 0);
+    sqlite3_reset(select_);
+    request.between_read_and_write();
+    if (remaining <= 0) {
+      if (!step_done(commit_)) return failed();
+      return {Outcome::kSoldOut, remaining, 0, 0};
+    }
+    return decrement_and_commit(request);
+  }
+
+  BuyResult decrement_and_commit(const BuyRequest& request) {
+    BuyResult result;
     int rc = sqlite3_step(update_);
     if (rc == SQLITE_ROW) {
       result.outcome = Outcome::kSold;
@@ -110,8 +158,10 @@ class SqliteStore final : public Store {
       result.outcome = Outcome::kSoldOut;
     }
     sqlite3_reset(update_);
-    if (rc != SQLITE_DONE) return failed();
-
+    if (rc != SQLITE_DONE) {
+      upgrade_busy_ = (rc & 0xff) == SQLITE_BUSY && !timed_out_;
+      return failed();
+    }
     if (result.outcome == Outcome::kSold) {
       sqlite3_bind_int64(insert_, 1, result.ticket);
       sqlite3_bind_int64(insert_, 2, request.buyer_pid);
@@ -119,20 +169,27 @@ class SqliteStore final : public Store {
       if (!step_done(insert_)) return failed();
     }
     if (!step_done(commit_)) return failed();
-    result.retries = busy_retries_;
     return result;
   }
 
- private:
-  // Retries every SQLITE_BUSY: yield first, then sleep a little longer each
-  // time, up to a millisecond. Counts each retry.
-  static int on_busy(void* self, int attempt) {
-    static_cast<SqliteStore*>(self)->busy_retries_++;
+  static void backoff(std::uint32_t attempt) {
     if (attempt < 4) {
       sched_yield();
     } else {
-      std::this_thread::sleep_for(std::chrono::microseconds(std::min(50 * (attempt - 3), 1000)));
+      std::this_thread::sleep_for(std::chrono::microseconds(std::min<std::uint32_t>(50 * (attempt - 3), 1000)));
     }
+  }
+
+  // Retries every SQLITE_BUSY until lock_timeout has passed; counts each retry.
+  static int on_busy(void* context, int attempt) {
+    auto* self = static_cast<SqliteStore*>(context);
+    if (attempt == 0) self->busy_since_ = now_ns();
+    if (now_ns() - self->busy_since_ > self->lock_timeout_.count()) {
+      self->timed_out_ = true;
+      return 0;
+    }
+    self->retries_++;
+    backoff(static_cast<std::uint32_t>(attempt));
     return 1;
   }
 
@@ -147,17 +204,22 @@ class SqliteStore final : public Store {
       sqlite3_step(rollback_);
       sqlite3_reset(rollback_);
     }
-    return {Outcome::kError, 0, 0, busy_retries_};
+    return {timed_out_ ? Outcome::kTimeout : Outcome::kError, 0, 0, retries_};
   }
 
   Connection connection_;
+  std::chrono::nanoseconds lock_timeout_;
+  Begin begin_kind_;
   sqlite3_stmt* begin_;
   sqlite3_stmt* commit_;
   sqlite3_stmt* rollback_;
   sqlite3_stmt* select_;
   sqlite3_stmt* update_;
   sqlite3_stmt* insert_;
-  std::uint32_t busy_retries_ = 0;
+  std::uint32_t retries_ = 0;
+  std::int64_t busy_since_ = 0;
+  bool timed_out_ = false;
+  bool upgrade_busy_ = false;
 };
 
 // Runs `sql` and returns the first column of its first row as text.
@@ -174,13 +236,22 @@ std::string query_text(Connection& connection, const char* sql) {
 
 class SqliteSetup final : public StoreSetup {
  public:
-  explicit SqliteSetup(const StoreSpec& spec) : path_(spec.dir / "tickets.db") {
+  SqliteSetup(const StoreSpec& spec, Begin begin)
+      : path_(spec.dir / "tickets.db"), options_(spec.options), begin_(begin) {
     Connection connection(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    connection.exec(fmt::format("PRAGMA journal_mode = {}", options_.sqlite_journal_mode).c_str());
     connection.exec(kSchema);
     connection.exec(fmt::format("INSERT INTO inventory (id, remaining) VALUES (1, {})", spec.tickets).c_str());
   }
 
-  std::unique_ptr<Store> open() override { return std::make_unique<SqliteStore>(path_); }
+  std::unique_ptr<Store> open(std::int64_t /*buyer*/) override {
+    return std::make_unique<SqliteStore>(path_, options_, begin_);
+  }
+
+  std::string describe_stuck() override {
+    return fmt::format("SQLite stayed busy for longer than lock_timeout ({} ms); SQLite does not say who holds its lock",
+                       std::chrono::duration_cast<std::chrono::milliseconds>(options_.lock_timeout).count());
+  }
 
   FinalState inspect() override {
     FinalState state;
@@ -209,12 +280,18 @@ class SqliteSetup final : public StoreSetup {
 
  private:
   std::filesystem::path path_;
+  StoreOptions options_;
+  Begin begin_;
 };
 
 }  // namespace
 
 std::unique_ptr<StoreSetup> create_sqlite_store(const StoreSpec& spec) {
-  return std::make_unique<SqliteSetup>(spec);
+  return std::make_unique<SqliteSetup>(spec, Begin::kImmediate);
+}
+
+std::unique_ptr<StoreSetup> create_sqlite_deferred_store(const StoreSpec& spec) {
+  return std::make_unique<SqliteSetup>(spec, Begin::kDeferred);
 }
 
 }  // namespace ticketsim

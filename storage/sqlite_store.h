@@ -12,4 +12,10 @@ namespace ticketsim {
 
 std::unique_ptr<StoreSetup> create_sqlite_store(const StoreSpec& spec);
 
+// sqlite-deferred: the same store, each purchase BEGIN DEFERRED, a read, then
+// the write. When another buyer committed in between, the upgrade of the
+// read lock fails with SQLITE_BUSY at once; the whole transaction is retried
+// (and counted).
+std::unique_ptr<StoreSetup> create_sqlite_deferred_store(const StoreSpec& spec);
+
 }  // namespace ticketsim

@@ -1,7 +1,12 @@
 #include "storage/store.h"
 
+#include <thread>
+
+#include "storage/file_lock_store.h"
 #include "storage/named_mutex_store.h"
 #include "storage/plain_store.h"
+#include "storage/queue_store.h"
+#include "storage/robust_mutex_store.h"
 #include "storage/sqlite_store.h"
 
 namespace ticketsim {
@@ -11,7 +16,11 @@ namespace {
 constexpr StrategyInfo kStrategies[] = {
     {"plain", "JSON file, no lock: the seed's race (it oversells)", &create_plain_store},
     {"named-mutex", "JSON file under a Boost.Interprocess named_mutex", &create_named_mutex_store},
-    {"sqlite", "SQLite in WAL mode, BEGIN IMMEDIATE per purchase", &create_sqlite_store},
+    {"file-lock", "JSON file under a kernel OFD lock on a lock file", &create_file_lock_store},
+    {"robust-mutex", "JSON file under a robust process-shared pthread mutex", &create_robust_mutex_store},
+    {"sqlite", "SQLite, BEGIN IMMEDIATE per purchase", &create_sqlite_store},
+    {"sqlite-deferred", "SQLite, BEGIN DEFERRED: read, then upgrade to write", &create_sqlite_deferred_store},
+    {"queue", "one seller process serves buyers through message queues", &create_queue_store},
 };
 
 }  // namespace
@@ -23,8 +32,15 @@ std::string_view outcome_name(Outcome outcome) {
     case Outcome::kSoldOut: return "sold-out";
     case Outcome::kCorrupt: return "corrupt";
     case Outcome::kError: return "error";
+    case Outcome::kTimeout: return "timeout";
+    case Outcome::kIndeterminate: return "indeterminate";
   }
   return "unknown";
+}
+
+void BuyRequest::between_read_and_write() const {
+  if (purchase_delay.count() > 0) std::this_thread::sleep_for(purchase_delay);
+  if (hook) hook->in_critical_section();
 }
 
 std::span<const StrategyInfo> strategies() { return kStrategies; }

@@ -22,6 +22,9 @@ enum class Outcome : std::uint8_t {
   kSoldOut = 2,  // a purchase that found no ticket left
   kCorrupt = 3,  // the store could not be read: a torn or garbled document
   kError = 4,    // the store failed (I/O error, database error)
+  kTimeout = 5,  // the lock (or the seller) did not answer within lock_timeout; nothing happened
+  kIndeterminate = 6,  // the operation may or may not have taken effect (a buyer killed
+                       // mid-purchase, a seller that did not reply)
 };
 
 std::string_view outcome_name(Outcome outcome);
@@ -38,6 +41,15 @@ struct BuyResult {
   std::uint32_t retries = 0;    // times the store had to retry (SQLITE_BUSY)
 };
 
+// Where a buyer can be stopped inside a purchase, for fault injection.
+class PurchaseHook {
+ public:
+  virtual ~PurchaseHook() = default;
+  // Called by the store after the read and before the write: inside the
+  // critical section (for the queue, while the seller has the request).
+  virtual void in_critical_section() = 0;
+};
+
 // One purchase as the buyer asks for it.
 struct BuyRequest {
   std::int32_t buyer_pid = 0;
@@ -45,6 +57,10 @@ struct BuyRequest {
   // Time spent between reading the count and writing it back: the seed's
   // simulated network delay, spent inside the critical section.
   std::chrono::nanoseconds purchase_delay{0};
+  PurchaseHook* hook = nullptr;
+
+  // What a store does between its read and its write: the delay, then the hook.
+  void between_read_and_write() const;
 };
 
 // A store as one buyer process sees it. Opened in the child after fork;
@@ -62,6 +78,27 @@ struct FinalState {
   std::string problem;            // why it is corrupt, in words
   std::int64_t remaining = 0;     // meaningful when !corrupt
   std::optional<std::int64_t> ledger_sales;  // sales recorded by the store itself
+  std::int64_t lock_recoveries = 0;          // locks taken over from a dead holder
+};
+
+// How a JSON store writes its document back.
+enum class JsonWrite : std::uint8_t {
+  kTruncate,  // truncate, then write: the seed's open('w'); readers can see a torn file
+  kRename,    // write a temporary file and rename it over the store: never torn
+};
+
+// Choices a scenario makes about its store. Each strategy reads those that
+// concern it.
+struct StoreOptions {
+  // Longest wait for a lock (or for the seller's answer); past it the
+  // operation ends with kTimeout and the run is stuck.
+  std::chrono::nanoseconds lock_timeout{std::chrono::seconds(10)};
+  JsonWrite plain_write = JsonWrite::kTruncate;  // the locked JSON strategies always rename
+  std::string sqlite_journal_mode = "wal";       // wal or delete
+  std::string sqlite_synchronous = "normal";     // off, normal or full
+  // queue: the seller kills itself (SIGKILL) after persisting this many sales,
+  // before it replies; 0 means never.
+  std::int64_t kill_seller_after_sales = 0;
 };
 
 // Where a run keeps its store. The runner owns `dir` (a fresh per-run
@@ -70,6 +107,8 @@ struct StoreSpec {
   std::filesystem::path dir;
   std::string run_id;
   std::int64_t tickets = 0;
+  std::int64_t buyers = 0;  // buyer handles that will be opened: 0 .. buyers-1
+  StoreOptions options;
 };
 
 // Raised when a store cannot be created, opened or inspected.
@@ -83,10 +122,23 @@ class StoreError : public std::runtime_error {
 class StoreSetup {
  public:
   virtual ~StoreSetup() = default;
-  // In a buyer, after fork: a handle of the buyer's own.
-  virtual std::unique_ptr<Store> open() = 0;
+  // In a buyer (or the monitor), after fork: a handle of its own. `buyer`
+  // is its index, 0 .. spec.buyers-1, or kMonitor.
+  virtual std::unique_ptr<Store> open(std::int64_t buyer) = 0;
   // In the parent, after every buyer is reaped.
   virtual FinalState inspect() = 0;
+
+  // In the parent, when a buyer's lock wait timed out: who holds the lock,
+  // whether that process is alive, how many wait. Empty when unknown.
+  virtual std::string describe_stuck() { return {}; }
+
+  // A process the store needs beside the buyers (the queue's seller). The
+  // runner forks it before the buyers, calls serve() in it, and stops it
+  // with SIGTERM once the buyers are reaped.
+  virtual bool has_server() const { return false; }
+  virtual void serve() {}
+
+  static constexpr std::int64_t kMonitor = -1;
 };
 
 struct StrategyInfo {

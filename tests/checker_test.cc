@@ -287,7 +287,7 @@ TEST_CASE("lost updates") {
 }
 
 TEST_CASE("unacknowledged sales") {
-  std::vector<std::vector<Operation>> ops = {{sale(0, 1, 3)}, {sold_out(5)}};
+  std::vector<std::vector<Operation>> ops = {{sale(0, 1, 3)}, {search(0, 3)}};
   CheckResult result = check(ops, 3, remaining(0));
   CHECK(result.count(Anomaly::kUnacknowledgedSales) == 2);
   require_only(result, {Anomaly::kUnacknowledgedSales});
