@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -100,6 +101,11 @@ class Children {
       if (setpgid(0, group_) != 0) setpgid(0, 0);
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != parent) _exit(kBuyerFailed);
+      // Handlers are the parent's business (a test framework's crash
+      // handler, say): a child starts with every signal at its default.
+      for (int signal = 1; signal < NSIG; ++signal) {
+        if (signal != SIGKILL && signal != SIGSTOP) std::signal(signal, SIG_DFL);
+      }
       sigprocmask(SIG_SETMASK, &signals_.original(), nullptr);
       body();
       _exit(kBuyerFailed);
@@ -228,9 +234,9 @@ StoreOptions store_options(const Scenario& scenario) {
 // paused buyers, and notices a stuck run or a signal from the user.
 class Run {
  public:
-  Run(const Scenario& scenario, StoreSetup& setup, RunRecord& record)
-      : scenario_(scenario), setup_(setup), record_(record), history_(*record.history),
-        children_(signals_), faults_(plan_buyer_faults(scenario)),
+  Run(const Scenario& scenario, StoreSetup& setup, RunRecord& record, const BlockedSignals& signals)
+      : scenario_(scenario), setup_(setup), record_(record), history_(*record.history), signals_(signals),
+        children_(signals), faults_(plan_buyer_faults(scenario)),
         pids_(static_cast<std::size_t>(scenario.buyers), 0),
         statuses_(static_cast<std::size_t>(scenario.buyers), -1) {}
 
@@ -407,7 +413,7 @@ class Run {
   StoreSetup& setup_;
   RunRecord& record_;
   SharedHistory& history_;
-  BlockedSignals signals_;
+  const BlockedSignals& signals_;
   Children children_;
   std::vector<std::optional<BuyerFault>> faults_;
   std::vector<pid_t> pids_;
@@ -436,6 +442,9 @@ RunRecord run_scenario(const Scenario& scenario, const RunOptions& options) {
   const std::int64_t capacity = 1 + scenario.max_attempts();
   check_history_fits(scenario, capacity);
 
+  // From here on a Ctrl-C is the runner's to handle: nothing made below may
+  // be left behind by it.
+  BlockedSignals signals;
   RunDirectory directory(options.store_parent);
   StoreSpec spec{directory.path(), new_run_id(), scenario.tickets, scenario.buyers, store_options(scenario)};
   std::unique_ptr<StoreSetup> setup;
@@ -454,7 +463,7 @@ RunRecord run_scenario(const Scenario& scenario, const RunOptions& options) {
   record.scenario = scenario;
   record.history = std::make_unique<SharedHistory>(scenario.buyers, capacity);
   {
-    Run run(scenario, *setup, record);
+    Run run(scenario, *setup, record, signals);
     run.execute();
   }
   if (seller_fault && record.seller_pid) {

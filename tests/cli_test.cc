@@ -9,7 +9,9 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <set>
 #include <vector>
+#include <signal.h>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -57,16 +59,20 @@ struct Outcome {
   }
 };
 
-// Runs ticketsim with `args`, capturing what it writes.
-Outcome ticketsim(const std::vector<std::string>& args) {
-  TempDir capture;
-  std::string out_path = (capture.path / "out").string();
-  std::string err_path = (capture.path / "err").string();
+// A ticketsim process started with its output going to files.
+struct Running {
+  pid_t pid = -1;
+  std::string out_path;
+  std::string err_path;
+};
+
+Running start_ticketsim(const std::vector<std::string>& args, const TempDir& capture) {
+  Running running{-1, (capture.path / "out").string(), (capture.path / "err").string()};
   pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int out = open(running.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(running.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(out, 1);
     dup2(err, 2);
     std::vector<char*> argv{const_cast<char*>(kTicketsim.c_str())};
@@ -75,13 +81,24 @@ Outcome ticketsim(const std::vector<std::string>& args) {
     execv(argv[0], argv.data());
     _exit(127);
   }
+  running.pid = pid;
+  return running;
+}
+
+Outcome finish(const Running& running) {
   int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(waitpid(running.pid, &status, 0) == running.pid);
   Outcome outcome;
   outcome.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  outcome.out = slurp(out_path);
-  outcome.err = slurp(err_path);
+  outcome.out = slurp(running.out_path);
+  outcome.err = slurp(running.err_path);
   return outcome;
+}
+
+// Runs ticketsim with `args`, capturing what it writes.
+Outcome ticketsim(const std::vector<std::string>& args) {
+  TempDir capture;
+  return finish(start_ticketsim(args, capture));
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -205,15 +222,96 @@ TEST_CASE("bad input is one line and exit 2") {
   CHECK(no_command.status == 2);
 }
 
-TEST_CASE("every shipped scenario runs under every strategy") {
-  // Only the seed-sized scenarios: quick, and each strategy must finish.
-  for (std::string file : {"seed.toml", "seed-serial.toml"}) {
-    for (std::string strategy : {"plain", "named-mutex", "sqlite"}) {
+namespace {
+
+std::vector<std::string> strategy_list() {
+  Outcome listed = ticketsim({"strategies"});
+  REQUIRE(listed.status == 0);
+  std::vector<std::string> names;
+  std::istringstream lines(listed.out);
+  for (std::string line; std::getline(lines, line);) names.push_back(line.substr(0, line.find(' ')));
+  return names;
+}
+
+std::set<std::string> shm_names_of(pid_t pid) {
+  std::set<std::string> names;
+  std::string mark = "ticketsim-" + std::to_string(pid) + "-";
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+    std::string name = entry.path().filename().string();
+    if (name.find(mark) != std::string::npos) names.insert(name);
+  }
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("every shipped scenario that is not strategy-specific runs under every strategy") {
+  std::vector<std::string> strategies = strategy_list();
+  REQUIRE(strategies.size() == 7);
+  for (std::string file : {"seed.toml", "seed-serial.toml", "throughput.toml"}) {
+    for (const std::string& strategy : strategies) {
       CAPTURE(file);
       CAPTURE(strategy);
-      Outcome run = ticketsim({"run", kScenarios + "/" + file, "--strategy", strategy, "--buyers", "4"});
+      std::vector<std::string> args{"run", kScenarios + "/" + file, "--strategy", strategy};
+      // The throughput load, shortened: every strategy, not every purchase.
+      if (file == "throughput.toml") args.insert(args.end(), {"--attempts", "300"});
+      Outcome run = ticketsim(args);
       CHECK((run.status == 0 || run.status == 1));
       CHECK(contains(run.out, "verdict"));
+      CHECK(run.err.empty());
+      if (strategy != "plain") CHECK(contains(run.out, "verdict     valid"));
     }
   }
 }
+
+TEST_CASE("the crash scenarios end as they expect, named-mutex stuck on its dead holder") {
+  for (const auto& entry : std::filesystem::directory_iterator(kScenarios)) {
+    std::string name = entry.path().filename().string();
+    if (!name.starts_with("crash-")) continue;
+    CAPTURE(name);
+    TempDir dir;
+    std::string json = (dir.path / "result.json").string();
+    Outcome run = ticketsim({"run", entry.path().string(), "--json", json});
+    CHECK(run.status == 0);
+    nlohmann::json result = nlohmann::json::parse(slurp(json));
+    if (result["expected_verdict"] == "stuck") {
+      CHECK(result["verdict"] == "stuck");
+      std::string reason = result["stuck"]["reason"];
+      CHECK(contains(reason, "is dead"));
+      CHECK(result["stuck"]["after_s"].get<double>() <= result["lock_timeout_s"].get<double>() + 1.0);
+    } else {
+      CHECK(result["verdict"] == "valid");
+      CHECK(result["indeterminate"] == 2);
+    }
+  }
+}
+
+TEST_CASE("SIGINT mid-run: buyers killed and reaped, named objects removed, partial report") {
+  for (std::string strategy : {"named-mutex", "robust-mutex", "queue"}) {
+    CAPTURE(strategy);
+    TempDir dir;
+    // Eight buyers that each hold the lock for two seconds: a long run.
+    std::string scenario = dir.file("long.toml", "strategy = \"" + strategy + "\"\ntickets = 8\nbuyers = 8\n"
+                                                  "[delays]\npurchase = \"2s\"\n");
+    std::string json = (dir.path / "result.json").string();
+    Running running = start_ticketsim({"run", scenario, "--json", json}, dir);
+    // Wait until the run has made its named objects, then a little more.
+    for (int i = 0; i < 500 && shm_names_of(running.pid).empty(); ++i) usleep(10'000);
+    REQUIRE_FALSE(shm_names_of(running.pid).empty());
+    usleep(300'000);
+    REQUIRE(kill(running.pid, SIGINT) == 0);
+    Outcome run = finish(running);
+    CHECK(run.status == 130);
+    CHECK(contains(run.out, "verdict     interrupted"));
+    CHECK(contains(run.out, "interrupted by SIGINT"));
+    CHECK(shm_names_of(running.pid).empty());
+    nlohmann::json result = nlohmann::json::parse(slurp(json));
+    CHECK(result["verdict"] == "interrupted");
+    REQUIRE(result["buyers"].size() == 8);
+    for (const auto& buyer : result["buyers"]) {
+      pid_t pid = buyer["pid"].get<pid_t>();
+      CHECK(kill(pid, 0) == -1);  // no process, not even a zombie: reaped
+    }
+  }
+}
+

@@ -210,3 +210,171 @@ TEST_CASE("jitter is deterministic for a seed and stays in its bounds") {
   std::uint64_t c = 1;
   CHECK(jittered(100ms, 0, c) == 100ms);
 }
+
+namespace {
+
+std::vector<std::string> all_strategies() {
+  std::vector<std::string> names;
+  for (const StrategyInfo& info : strategies()) names.emplace_back(info.name);
+  return names;
+}
+
+// Enough tickets that no buyer is told sold-out before its faulted purchase.
+Scenario fault_scenario(const std::string& strategy, FaultAction action, FaultPoint point) {
+  Scenario scenario = scenario_for(strategy, 6, 100, 5);
+  scenario.lock_timeout = 1s;
+  scenario.delays.purchase = 1ms;
+  Fault fault;
+  fault.action = action;
+  fault.point = point;
+  fault.count = 2;
+  fault.attempt = 2;
+  if (action == FaultAction::kPause) fault.pause = 200ms;
+  scenario.faults.push_back(fault);
+  return scenario;
+}
+
+std::int64_t buyers_killed(const Result& result) {
+  std::int64_t killed = 0;
+  for (const BuyerRow& row : result.buyers) killed += row.ended.starts_with("killed");
+  return killed;
+}
+
+}  // namespace
+
+TEST_CASE("every strategy under every fault point: killed buyers leave indeterminate purchases") {
+  for (const std::string& strategy : all_strategies()) {
+    for (FaultPoint point : {FaultPoint::kBeforeLock, FaultPoint::kInCriticalSection, FaultPoint::kAfterWriteBeforeAck}) {
+      CAPTURE(strategy);
+      CAPTURE(fault_point_name(point));
+      TempDir dir;
+      std::set<std::string> shm_before = shm_entries();
+      Result result = run(fault_scenario(strategy, FaultAction::kKill, point), dir);
+      REQUIRE(result.faults.size() == 2);
+      CHECK(result.check.indeterminate == 2);
+      CHECK(result.check.count(Anomaly::kUnfinishedBuyers) == 0);
+      bool dead_holder = strategy == "named-mutex" && point == FaultPoint::kInCriticalSection;
+      if (dead_holder) {
+        // Its holder died: the named mutex stays taken.
+        CHECK(result.verdict == Verdict::kStuck);
+        CHECK(result.stuck_reason.find("is dead") != std::string::npos);
+        bool names_a_victim = false;
+        for (const PlannedFault& fault : result.faults) {
+          if (result.stuck_reason.find("pid " + std::to_string(fault.pid)) != std::string::npos) names_a_victim = true;
+        }
+        CHECK(names_a_victim);
+        CHECK(result.stuck_after_s < 1.0 + 1.0);
+      } else if (strategy != "plain") {
+        CHECK(result.verdict == Verdict::kValid);
+        CHECK(buyers_killed(result) == 2);
+        // The killed buyers' purchases may or may not have sold; nothing else is lost.
+        CHECK(result.check.sold + result.check.indeterminate >= 100 - result.final_state.remaining);
+        CHECK(result.check.sold <= 100 - result.final_state.remaining);
+      } else {
+        CHECK(result.verdict != Verdict::kStuck);
+      }
+      CHECK(dir.empty());
+      CHECK(shm_entries() == shm_before);
+      require_no_children();
+    }
+  }
+}
+
+TEST_CASE("terminate and pause faults") {
+  for (const std::string& strategy : {std::string("file-lock"), std::string("sqlite"), std::string("queue")}) {
+    CAPTURE(strategy);
+    TempDir dir;
+    Result terminated = run(fault_scenario(strategy, FaultAction::kTerminate, FaultPoint::kInCriticalSection), dir);
+    CHECK(terminated.verdict == Verdict::kValid);
+    CHECK(terminated.check.indeterminate == 2);
+    std::int64_t by_sigterm = 0;
+    for (const BuyerRow& row : terminated.buyers) by_sigterm += row.ended == "killed by SIGTERM";
+    CHECK(by_sigterm == 2);
+
+    // A paused buyer is resumed and finishes: nothing indeterminate.
+    Result paused = run(fault_scenario(strategy, FaultAction::kPause, FaultPoint::kInCriticalSection), dir);
+    CHECK(paused.verdict == Verdict::kValid);
+    CHECK(paused.check.indeterminate == 0);
+    CHECK(paused.check.sold == 30);  // 6 buyers x 5 purchases, 100 tickets
+    for (const BuyerRow& row : paused.buyers) CHECK(row.ended == "exited 0");
+    CHECK(paused.metrics.buy.max >= 0.2);  // the paused purchase waited its pause out
+    require_no_children();
+  }
+}
+
+TEST_CASE("the queue's seller killed: the run is stuck and names the dead seller") {
+  Scenario scenario = scenario_for("queue", 4, 100, 10);
+  scenario.lock_timeout = 500ms;
+  Fault fault;
+  fault.seller = true;
+  fault.action = FaultAction::kKill;
+  fault.attempt = 5;
+  scenario.faults.push_back(fault);
+  TempDir dir;
+  std::set<std::string> shm_before = shm_entries();
+  Result result = run(scenario, dir);
+  CHECK(result.verdict == Verdict::kStuck);
+  CHECK(result.stuck_reason.find("seller (pid " + std::to_string(result.seller_pid) + ") is dead") != std::string::npos);
+  CHECK(result.seller_ended == "killed by SIGKILL");
+  // The fifth sale was persisted before the seller died, unacknowledged.
+  CHECK(result.check.sold == 4);
+  CHECK(result.final_state.remaining == 95);
+  CHECK(result.check.count(Anomaly::kUnacknowledgedSales) == 0);
+  CHECK(shm_entries() == shm_before);
+  require_no_children();
+}
+
+TEST_CASE("a seller fault needs a strategy with a seller") {
+  Scenario scenario = scenario_for("sqlite", 2, 10, 1);
+  Fault fault;
+  fault.seller = true;
+  scenario.faults.push_back(fault);
+  TempDir dir;
+  CHECK_THROWS_AS(run_scenario(scenario, {dir.path}), InputError);
+  CHECK(dir.empty());
+}
+
+TEST_CASE("the monitor samples the inventory and ends with the run") {
+  for (const std::string& strategy : {std::string("file-lock"), std::string("queue")}) {
+    CAPTURE(strategy);
+    Scenario scenario = scenario_for(strategy, 4, 200, 50);
+    scenario.delays.purchase = 200us;
+    scenario.monitor_interval = 1ms;
+    TempDir dir;
+    Result result = run(scenario, dir);
+    CHECK(result.verdict == Verdict::kValid);
+    REQUIRE(result.inventory.size() >= 2);
+    for (std::size_t i = 1; i < result.inventory.size(); ++i) {
+      CHECK(result.inventory[i].count <= result.inventory[i - 1].count);  // a correct store only goes down
+      CHECK(result.inventory[i].at_s >= result.inventory[i - 1].at_s);
+    }
+    CHECK(result.inventory.front().count <= 200);
+    CHECK(result.inventory.back().count >= 0);
+    require_no_children();
+  }
+}
+
+TEST_CASE("sqlite options: journal_mode delete and synchronous full stay valid") {
+  for (const std::string& strategy : {std::string("sqlite"), std::string("sqlite-deferred")}) {
+    CAPTURE(strategy);
+    Scenario scenario = scenario_for(strategy, 8, 100, 20);
+    scenario.journal_mode = "delete";
+    scenario.synchronous = "full";
+    TempDir dir;
+    Result result = run(scenario, dir);
+    CHECK(result.verdict == Verdict::kValid);
+    CHECK(result.check.sold == 100);
+    CHECK(result.final_state.ledger_sales == 100);
+  }
+}
+
+TEST_CASE("sqlite-deferred retries the lock upgrade it loses") {
+  // Every buyer reads, then waits inside its transaction: all but one lose the upgrade.
+  Scenario scenario = scenario_for("sqlite-deferred", 4, 10, 1);
+  scenario.delays.purchase = 50ms;
+  TempDir dir;
+  Result result = run(scenario, dir);
+  CHECK(result.verdict == Verdict::kValid);
+  CHECK(result.check.sold == 4);
+  CHECK(result.check.retries >= 3);
+}
