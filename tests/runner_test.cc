@@ -251,10 +251,12 @@ TEST_CASE("every strategy under every fault point: killed buyers leave indetermi
       std::set<std::string> shm_before = shm_entries();
       Result result = run(fault_scenario(strategy, FaultAction::kKill, point), dir);
       REQUIRE(result.faults.size() == 2);
-      CHECK(result.check.indeterminate == 2);
       CHECK(result.check.count(Anomaly::kUnfinishedBuyers) == 0);
       bool dead_holder = strategy == "named-mutex" && point == FaultPoint::kInCriticalSection;
       if (dead_holder) {
+        // The first victim died holding the mutex; the second may have timed
+        // out waiting for it before reaching its own critical section.
+        CHECK(result.check.indeterminate >= 1);
         // Its holder died: the named mutex stays taken.
         CHECK(result.verdict == Verdict::kStuck);
         CHECK(result.stuck_reason.find("is dead") != std::string::npos);
@@ -265,12 +267,16 @@ TEST_CASE("every strategy under every fault point: killed buyers leave indetermi
         CHECK(names_a_victim);
         CHECK(result.stuck_after_s < 1.0 + 1.0);
       } else if (strategy != "plain") {
+        CHECK(result.check.indeterminate == 2);
         CHECK(result.verdict == Verdict::kValid);
         CHECK(buyers_killed(result) == 2);
         // The killed buyers' purchases may or may not have sold; nothing else is lost.
         CHECK(result.check.sold + result.check.indeterminate >= 100 - result.final_state.remaining);
         CHECK(result.check.sold <= 100 - result.final_state.remaining);
       } else {
+        // plain's torn reads can end a purchase before its critical section,
+        // and so spare a victim; each buyer killed leaves one indeterminate.
+        CHECK(result.check.indeterminate == buyers_killed(result));
         CHECK(result.verdict != Verdict::kStuck);
       }
       CHECK(dir.empty());
