@@ -246,13 +246,16 @@ void read_fault(Scenario& scenario, const toml::table& table, const Key& where) 
     }
   }
   if (!has_action) where.fail("a fault needs an action: \"kill\", \"terminate\" or \"pause\"");
-  if (fault.action == FaultAction::kPause && !has_duration) where.fail("a pause needs a duration");
+  if (fault.action == FaultAction::kPause && (!has_duration || fault.pause.count() == 0)) {
+    where.fail("a pause needs a duration longer than 0");
+  }
   if (fault.action != FaultAction::kPause && has_duration) where.fail("only a pause takes a duration");
   if (fault.seller && fault.action != FaultAction::kKill) where.fail("the seller can only be killed");
   scenario.faults.push_back(fault);
 }
 
 void read_faults(Scenario& scenario, const Key& key, const toml::node& node) {
+  if (node.is_array() && node.as_array()->empty()) return;
   if (!node.is_array_of_tables()) key.fail("must be an array of tables: [[faults]]");
   for (const toml::node& entry : *node.as_array()) {
     Key where(scenario.file, "faults", entry.source());
@@ -361,14 +364,14 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
       read_expect(scenario, table_value(key, node));
     }
   }
+  if (!has_strategy) fail(path, "missing key 'strategy'");
+  if (!has_tickets) fail(path, "missing key 'tickets'");
+  if (!has_buyers) fail(path, "missing key 'buyers'");
   // Faults last: their counts are checked against the number of buyers.
   if (const toml::node* faults = root.get("faults")) {
     Key key(path, "faults", faults->source());
     read_faults(scenario, key, *faults);
   }
-  if (!has_strategy) fail(path, "missing key 'strategy'");
-  if (!has_tickets) fail(path, "missing key 'tickets'");
-  if (!has_buyers) fail(path, "missing key 'buyers'");
   if (scenario.name.empty()) {
     std::string_view stem = path;
     stem = stem.substr(stem.find_last_of('/') + 1);

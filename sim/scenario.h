@@ -21,7 +21,8 @@ enum class Verdict { kValid, kInvalid, kStuck, kInterrupted };
 
 std::string_view mode_name(Mode mode);
 std::string_view verdict_name(Verdict verdict);
-// The verdict called `name`, or nullopt.
+// The verdict a scenario may expect called `name` (valid, invalid or stuck;
+// never interrupted), or nullopt.
 std::optional<Verdict> verdict_named(std::string_view name);
 
 enum class FaultAction { kKill, kTerminate, kPause };

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include <boost/interprocess/exceptions.hpp>
 #include <boost/interprocess/mapped_region.hpp>
@@ -59,11 +60,17 @@ class RobustMutexSetup final : public LockedJsonSetup {
  public:
   explicit RobustMutexSetup(const StoreSpec& spec)
       : LockedJsonSetup(spec, "robust mutex"), name_("ticketsim-" + spec.run_id) {
+    std::optional<bip::shared_memory_object> object;
     try {
       bip::permissions owner_only(0600);
-      bip::shared_memory_object object(bip::create_only, name_.c_str(), bip::read_write, owner_only);
-      object.truncate(sizeof(pthread_mutex_t));
-      bip::mapped_region region(object, bip::read_write, 0, sizeof(pthread_mutex_t));
+      object.emplace(bip::create_only, name_.c_str(), bip::read_write, owner_only);
+    } catch (const bip::interprocess_exception& e) {
+      // Not ours (a name in use): leave it alone.
+      throw StoreError(fmt::format("shared memory '{}': cannot create: {}", name_, e.what()));
+    }
+    try {
+      object->truncate(sizeof(pthread_mutex_t));
+      bip::mapped_region region(*object, bip::read_write, 0, sizeof(pthread_mutex_t));
       pthread_mutexattr_t attributes;
       pthread_mutexattr_init(&attributes);
       pthread_mutexattr_setpshared(&attributes, PTHREAD_PROCESS_SHARED);
@@ -76,7 +83,7 @@ class RobustMutexSetup final : public LockedJsonSetup {
       }
     } catch (const bip::interprocess_exception& e) {
       bip::shared_memory_object::remove(name_.c_str());
-      throw StoreError(fmt::format("shared memory '{}': cannot create: {}", name_, e.what()));
+      throw StoreError(fmt::format("shared memory '{}': cannot size or map: {}", name_, e.what()));
     }
   }
 

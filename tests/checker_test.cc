@@ -116,6 +116,8 @@ TEST_CASE("anomaly keys") {
   CHECK(anomaly_key(Anomaly::kUnacknowledgedSales) == "unacknowledged_sales");
   CHECK(anomaly_key(Anomaly::kOutOfRange) == "out_of_range");
   CHECK(anomaly_key(Anomaly::kCorruptReads) == "corrupt_reads");
+  CHECK(anomaly_key(Anomaly::kStaleReads) == "stale_reads");
+  CHECK(anomaly_key(Anomaly::kPhantomReads) == "phantom_reads");
   CHECK(anomaly_key(Anomaly::kStoreErrors) == "store_errors");
   CHECK(anomaly_key(Anomaly::kCorruptStore) == "corrupt_store");
   CHECK(anomaly_key(Anomaly::kLedgerMismatch) == "ledger_mismatch");
@@ -123,6 +125,8 @@ TEST_CASE("anomaly keys") {
   std::set<std::string_view> keys;
   for (int i = 0; i < kAnomalyClasses; ++i) keys.insert(anomaly_key(static_cast<Anomaly>(i)));
   CHECK(keys.size() == static_cast<std::size_t>(kAnomalyClasses));
+  CHECK(kAnomalyClasses == 12);
+  CHECK_FALSE(keys.count("unknown"));
 }
 
 TEST_CASE("a clean history is valid and counted") {
@@ -442,4 +446,284 @@ TEST_CASE("a final count above the tickets is out of range and nothing else") {
   CHECK(result.count(Anomaly::kOutOfRange) == 1);
   CHECK(result.count(Anomaly::kLostUpdates) == 0);
   CHECK(result.count(Anomaly::kUnacknowledgedSales) == 0);
+}
+
+// ---------------------------------------------------------------------------
+// Indeterminate purchases, timeouts, and the read bounds.
+
+namespace {
+
+// A purchase whose buyer was killed inside it: it may or may not have sold.
+// A killed buyer never records an end: end_ns stays 0.
+Operation indeterminate(std::int64_t start_ms, bool ended = false) {
+  Operation op = failed(OperationKind::kBuy, Outcome::kIndeterminate, start_ms);
+  if (!ended) op.end_ns = 0;
+  return op;
+}
+
+}  // namespace
+
+TEST_CASE("indeterminate purchases: the final count may lie anywhere in the allowed range") {
+  // Ten tickets; two sales acknowledged, three purchases indeterminate (two
+  // cut off with no end, one with an end). The count may fall by 2 to 5.
+  std::vector<std::vector<Operation>> ops = {{sale(0, 1, 10), indeterminate(5)},
+                                             {indeterminate(6), sale(10, 11, 9)},
+                                             {indeterminate(7, /*ended=*/true)}};
+  for (std::int64_t final_count : {8, 7, 6, 5}) {
+    CAPTURE(final_count);
+    CheckResult result = check(ops, 10, remaining(final_count));
+    require_only(result, {});
+    CHECK(result.indeterminate == 3);
+    CHECK(result.sold == 2);
+    CHECK(result.attempts == 5);
+    CHECK(result.sold_out == 0);
+    CHECK(result.timeouts == 0);
+  }
+  SUBCASE("one decrement short of the acknowledged sales: a lost update") {
+    CheckResult result = check(ops, 10, remaining(9));
+    CHECK(result.count(Anomaly::kLostUpdates) == 1);
+    require_only(result, {Anomaly::kLostUpdates});
+    const std::string& text = example(result, Anomaly::kLostUpdates);
+    CAPTURE(text);
+    CHECK(contains(text, "2 sales acknowledged"));
+    CHECK(contains(text, "fell by 1"));
+  }
+  SUBCASE("one decrement beyond acknowledged + indeterminate: an unacknowledged sale") {
+    CheckResult result = check(ops, 10, remaining(4));
+    CHECK(result.count(Anomaly::kUnacknowledgedSales) == 1);
+    require_only(result, {Anomaly::kUnacknowledgedSales});
+    const std::string& text = example(result, Anomaly::kUnacknowledgedSales);
+    CAPTURE(text);
+    CHECK(contains(text, "fell by 6"));
+    CHECK(contains(text, "10 -> 4"));
+    CHECK(contains(text, "2 sales were acknowledged"));
+    CHECK(contains(text, "3 indeterminate"));
+  }
+  SUBCASE("far beyond either end") {
+    CHECK(check(ops, 10, remaining(10)).count(Anomaly::kLostUpdates) == 2);
+    CHECK(check(ops, 10, remaining(0)).count(Anomaly::kUnacknowledgedSales) == 5);
+  }
+}
+
+TEST_CASE("indeterminate purchases alone") {
+  std::vector<std::vector<Operation>> ops = {{indeterminate(0)}, {indeterminate(1)}};
+  for (std::int64_t final_count : {3, 2, 1}) {
+    CAPTURE(final_count);
+    CheckResult result = check(ops, 3, remaining(final_count));
+    require_only(result, {});
+    CHECK(result.indeterminate == 2);
+    CHECK(result.sold == 0);
+    CHECK(result.attempts == 2);
+  }
+  CheckResult beyond = check(ops, 3, remaining(0));
+  CHECK(beyond.count(Anomaly::kUnacknowledgedSales) == 1);
+  require_only(beyond, {Anomaly::kUnacknowledgedSales});
+}
+
+TEST_CASE("an indeterminate purchase lets a later search read either count") {
+  // The purchase began at 0 and never ended: a search after it may see the
+  // ticket sold or not, but not two tickets gone.
+  for (std::int64_t seen : {3, 2}) {
+    CAPTURE(seen);
+    CheckResult result = check({{indeterminate(0)}, {search(10, seen)}}, 3, remaining(seen));
+    require_only(result, {});
+    CHECK(result.indeterminate == 1);
+    CHECK(result.searches == 1);
+  }
+  CheckResult phantom = check({{indeterminate(0)}, {search(10, 1)}}, 3, remaining(2));
+  CHECK(phantom.count(Anomaly::kPhantomReads) == 1);
+  require_only(phantom, {Anomaly::kPhantomReads});
+
+  // A search that ended before the indeterminate purchase began may not
+  // show it.
+  CheckResult early = check({{indeterminate(50)}, {search(10, 2)}}, 3, remaining(2));
+  CHECK(early.count(Anomaly::kPhantomReads) == 1);
+  require_only(early, {Anomaly::kPhantomReads});
+}
+
+TEST_CASE("timeouts are counted, not anomalies") {
+  // What the stores return on a timeout: count 0, no ticket. Were it a read,
+  // count=0 would be a phantom; were it a sale, a lost update.
+  std::vector<std::vector<Operation>> ops = {
+      {search(0, 3), failed(OperationKind::kBuy, Outcome::kTimeout, 5)},
+      {failed(OperationKind::kSearch, Outcome::kTimeout, 6), sale(10, 11, 3)},
+      {failed(OperationKind::kBuy, Outcome::kTimeout, 12)}};
+  CheckResult result = check(ops, 3, remaining(2));
+  require_only(result, {});
+  CHECK(result.timeouts == 3);
+  CHECK(result.searches == 2);
+  CHECK(result.attempts == 3);
+  CHECK(result.sold == 1);
+  CHECK(result.sold_out == 0);
+  CHECK(result.indeterminate == 0);
+
+  // A timed-out purchase did nothing: a decrement for it is unacknowledged.
+  CheckResult beyond = check(ops, 3, remaining(1));
+  CHECK(beyond.count(Anomaly::kUnacknowledgedSales) == 1);
+  require_only(beyond, {Anomaly::kUnacknowledgedSales});
+}
+
+TEST_CASE("the ledger may hold the indeterminate purchases, and no more") {
+  // Two sales acknowledged, two indeterminate.
+  std::vector<std::vector<Operation>> ops = {{sale(0, 1, 5), indeterminate(2)},
+                                             {sale(3, 4, 4), indeterminate(5)}};
+  for (std::int64_t ledger : {2, 3, 4}) {
+    CAPTURE(ledger);
+    FinalState state = remaining(5 - ledger);
+    state.ledger_sales = ledger;
+    CheckResult result = check(ops, 5, state);
+    require_only(result, {});
+    CHECK(result.indeterminate == 2);
+  }
+  SUBCASE("one below the acknowledged sales") {
+    FinalState state = remaining(3);
+    state.ledger_sales = 1;
+    CheckResult result = check(ops, 5, state);
+    CHECK(result.count(Anomaly::kLedgerMismatch) == 1);
+    require_only(result, {Anomaly::kLedgerMismatch});
+    const std::string& text = example(result, Anomaly::kLedgerMismatch);
+    CAPTURE(text);
+    CHECK(contains(text, "ledger holds 1 sales"));
+    CHECK(contains(text, "told of 2"));
+    CHECK(contains(text, "2 indeterminate"));
+  }
+  SUBCASE("one above acknowledged + indeterminate") {
+    FinalState state = remaining(1);
+    state.ledger_sales = 5;
+    CheckResult result = check(ops, 5, state);
+    CHECK(result.count(Anomaly::kLedgerMismatch) == 1);
+    CHECK(result.count(Anomaly::kUnacknowledgedSales) == 0);
+    require_only(result, {Anomaly::kLedgerMismatch});
+    CHECK(contains(example(result, Anomaly::kLedgerMismatch), "ledger holds 5 sales"));
+  }
+  SUBCASE("three above") {
+    FinalState state = remaining(1);
+    state.ledger_sales = 7;
+    CHECK(check(ops, 7, state).count(Anomaly::kLedgerMismatch) == 3);
+  }
+}
+
+TEST_CASE("stale read: a search that missed sales acknowledged before it began") {
+  // Buyer 101 sells #5 and #4, both acknowledged by +30 ms; buyer 102's
+  // search at +40 ms still reads the initial count.
+  std::vector<std::vector<Operation>> ops = {{sale(0, 10, 5), sale(20, 30, 4)}, {search(40, 5)}};
+  CheckResult result = check(ops, 5, remaining(3));
+  CHECK(result.count(Anomaly::kStaleReads) == 1);
+  require_only(result, {Anomaly::kStaleReads});
+  const std::string& text = example(result, Anomaly::kStaleReads);
+  CAPTURE(text);
+  CHECK(contains(text, "buyer 102"));
+  CHECK(contains(text, "search"));
+  CHECK(contains(text, "+40.0 ms"));
+  CHECK(contains(text, "count=5"));
+  CHECK(contains(text, "2 sales had been acknowledged"));
+  CHECK(contains(text, "count <= 3"));
+
+  SUBCASE("one sale missed is stale too") {
+    CheckResult one = check({{sale(0, 10, 5), sale(20, 30, 4)}, {search(40, 4)}}, 5, remaining(3));
+    CHECK(one.count(Anomaly::kStaleReads) == 1);
+    require_only(one, {Anomaly::kStaleReads});
+  }
+  SUBCASE("the same buyer reading behind its own sale") {
+    CheckResult own = check({{sale(0, 10, 5), search(20, 5)}}, 5, remaining(4));
+    CHECK(own.count(Anomaly::kStaleReads) == 1);
+    require_only(own, {Anomaly::kStaleReads});
+    const std::string& own_text = example(own, Anomaly::kStaleReads);
+    CAPTURE(own_text);
+    CHECK(contains(own_text, "buyer 101"));
+    CHECK(contains(own_text, "1 sale had been acknowledged"));
+  }
+  SUBCASE("each stale search is counted") {
+    CheckResult many = check({{sale(0, 10, 5), sale(20, 30, 4)}, {search(40, 5), search(50, 4)}, {search(45, 5)}},
+                             5, remaining(3));
+    CHECK(many.count(Anomaly::kStaleReads) == 3);
+    require_only(many, {Anomaly::kStaleReads});
+  }
+}
+
+TEST_CASE("phantom read: a search that shows sales not yet begun") {
+  // One sale; a search afterwards reads two tickets gone.
+  std::vector<std::vector<Operation>> ops = {{sale(0, 10, 5)}, {search(20, 3)}};
+  CheckResult result = check(ops, 5, remaining(4));
+  CHECK(result.count(Anomaly::kPhantomReads) == 1);
+  require_only(result, {Anomaly::kPhantomReads});
+  const std::string& text = example(result, Anomaly::kPhantomReads);
+  CAPTURE(text);
+  CHECK(contains(text, "buyer 102"));
+  CHECK(contains(text, "count=3"));
+  CHECK(contains(text, "only 1 purchase could have sold"));
+  CHECK(contains(text, "count >= 4"));
+
+  SUBCASE("a search before any purchase reads less than the tickets") {
+    CheckResult early = check({{search(0, 4)}, {sale(10, 20, 5)}}, 5, remaining(4));
+    CHECK(early.count(Anomaly::kPhantomReads) == 1);
+    require_only(early, {Anomaly::kPhantomReads});
+    CHECK(contains(example(early, Anomaly::kPhantomReads), "only 0 purchases"));
+  }
+}
+
+TEST_CASE("phantom read: sold-out while too few purchases could have sold") {
+  // Three tickets, one sale begun: a sold-out answer says all three went.
+  std::vector<std::vector<Operation>> ops = {{sale(0, 10, 3)}, {sold_out(20)}};
+  CheckResult result = check(ops, 3, remaining(2));
+  CHECK(result.count(Anomaly::kPhantomReads) == 1);
+  require_only(result, {Anomaly::kPhantomReads});
+  const std::string& text = example(result, Anomaly::kPhantomReads);
+  CAPTURE(text);
+  CHECK(contains(text, "buyer 102"));
+  CHECK(contains(text, "sold-out"));
+  CHECK(contains(text, "count >= 2"));
+  CHECK(result.sold_out == 1);
+
+  SUBCASE("sold-out after every ticket's purchase began is fine") {
+    std::vector<std::vector<Operation>> all = {{sale(0, 10, 3), sale(11, 12, 2)}, {sale(13, 14, 1), sold_out(20)}};
+    require_only(check(all, 3, remaining(0)), {});
+  }
+  SUBCASE("indeterminate purchases count as purchases that may have sold") {
+    std::vector<std::vector<Operation>> maybe = {{sale(0, 10, 3), indeterminate(11)}, {indeterminate(12), sold_out(20)}};
+    for (std::int64_t final_count : {0, 1, 2}) {
+      CAPTURE(final_count);
+      require_only(check(maybe, 3, remaining(final_count)), {});
+    }
+  }
+}
+
+TEST_CASE("a search overlapping a sale may read the old or the new count") {
+  // The sale runs from +10 to +20 ms; the search from +12 to +13 ms.
+  for (std::int64_t seen : {5, 4}) {
+    CAPTURE(seen);
+    CheckResult result = check({{sale(10, 20, 5)}, {search(12, seen)}}, 5, remaining(4));
+    require_only(result, {});
+  }
+  // But not a count two sales lower, or above the tickets.
+  CheckResult low = check({{sale(10, 20, 5)}, {search(12, 3)}}, 5, remaining(4));
+  CHECK(low.count(Anomaly::kPhantomReads) == 1);
+  require_only(low, {Anomaly::kPhantomReads});
+
+  SUBCASE("a search that begins as the sale ends may still read the old count") {
+    // "before" is strict: the sale ended at +20, the search began at +20.
+    require_only(check({{sale(10, 20, 5)}, {search(20, 5)}}, 5, remaining(4)), {});
+    // Ended one millisecond earlier: stale.
+    CHECK(check({{sale(10, 19, 5)}, {search(20, 5)}}, 5, remaining(4)).count(Anomaly::kStaleReads) == 1);
+  }
+  SUBCASE("a sale that begins as the search ends may not show") {
+    // The search runs +12..+13; the sale begins at +13.
+    CHECK(check({{sale(13, 20, 5)}, {search(12, 4)}}, 5, remaining(4)).count(Anomaly::kPhantomReads) == 1);
+    require_only(check({{sale(12, 20, 5)}, {search(12, 4)}}, 5, remaining(4)), {});
+  }
+  SUBCASE("many concurrent sales, searches reading any count between") {
+    // Three sales all running +10..+30; a search inside may read 3 down to 0.
+    for (std::int64_t seen : {3, 2, 1, 0}) {
+      CAPTURE(seen);
+      std::vector<std::vector<Operation>> ops = {{sale(10, 30, 3)}, {sale(10, 30, 2)}, {sale(10, 30, 1)}, {search(15, seen)}};
+      require_only(check(ops, 3, remaining(0)), {});
+    }
+  }
+}
+
+TEST_CASE("out-of-range reads are not also checked against the bounds") {
+  // count=9 of 3 tickets is above any bound: one anomaly, out_of_range.
+  CheckResult result = check({{sale(0, 1, 3)}, {search(10, 9)}}, 3, remaining(2));
+  CHECK(result.count(Anomaly::kOutOfRange) == 1);
+  require_only(result, {Anomaly::kOutOfRange});
 }

@@ -455,3 +455,493 @@ TEST_CASE("every shipped scenario loads") {
     CHECK(s.tickets >= 0);
   }
 }
+
+// ---------------------------------------------------------------------------
+// lock_timeout, monitor_interval, [store], [[faults]], and the verdict "stuck".
+
+TEST_CASE("new keys have their defaults when absent") {
+  Scenario s = parse_scenario(kMinimal, "x.toml");
+  CHECK(s.lock_timeout == 10s);
+  CHECK(s.monitor_interval == 0ns);
+  CHECK_FALSE(s.plain_rename);
+  CHECK(s.journal_mode == "wal");
+  CHECK(s.synchronous == "normal");
+  CHECK(s.faults.empty());
+}
+
+TEST_CASE("lock_timeout") {
+  SUBCASE("durations of 1ms and more") {
+    CHECK(parse_scenario(std::string(kMinimal) + "lock_timeout = \"250ms\"\n", "x.toml").lock_timeout == 250ms);
+    CHECK(parse_scenario(std::string(kMinimal) + "lock_timeout = \"1ms\"\n", "x.toml").lock_timeout == 1ms);
+    CHECK(parse_scenario(std::string(kMinimal) + "lock_timeout = \"1000us\"\n", "x.toml").lock_timeout == 1ms);
+    CHECK(parse_scenario(std::string(kMinimal) + "lock_timeout = \"2s\"\n", "x.toml").lock_timeout == 2s);
+    CHECK(parse_scenario(std::string(kMinimal) + "lock_timeout = \"1.5s\"\n", "x.toml").lock_timeout == 1500ms);
+  }
+  SUBCASE("below 1ms") {
+    for (const char* value : {"\"999us\"", "\"0.5ms\"", "0", "\"0\"", "\"0s\""}) {
+      CAPTURE(value);
+      std::string message = error_of(std::string(kMinimal) + "lock_timeout = " + value + "\n");
+      CHECK(message.rfind("x.toml:4:1: key 'lock_timeout':", 0) == 0);
+      CHECK(contains(message, "at least 1ms"));
+    }
+  }
+  SUBCASE("not a duration") {
+    std::string message = error_of(std::string(kMinimal) + "lock_timeout = \"soon\"\n");
+    CHECK(message.rfind("x.toml:4:1: key 'lock_timeout':", 0) == 0);
+    CHECK(contains(message, "'soon'"));
+    std::string number = error_of(std::string(kMinimal) + "lock_timeout = 5\n");
+    CHECK(number.rfind("x.toml:4:1: key 'lock_timeout':", 0) == 0);
+    std::string negative = error_of(std::string(kMinimal) + "lock_timeout = \"-1s\"\n");
+    CHECK(negative.rfind("x.toml:4:1: key 'lock_timeout':", 0) == 0);
+  }
+}
+
+TEST_CASE("monitor_interval") {
+  CHECK(parse_scenario(std::string(kMinimal) + "monitor_interval = 0\n", "x.toml").monitor_interval == 0ns);
+  CHECK(parse_scenario(std::string(kMinimal) + "monitor_interval = \"0s\"\n", "x.toml").monitor_interval == 0ns);
+  CHECK(parse_scenario(std::string(kMinimal) + "monitor_interval = \"100us\"\n", "x.toml").monitor_interval == 100us);
+  CHECK(parse_scenario(std::string(kMinimal) + "monitor_interval = \"5ms\"\n", "x.toml").monitor_interval == 5ms);
+  for (const char* value : {"\"99us\"", "\"1us\"", "\"50000ns\""}) {
+    CAPTURE(value);
+    std::string message = error_of(std::string(kMinimal) + "\nmonitor_interval = " + value + "\n");
+    CHECK(message.rfind("x.toml:5:1: key 'monitor_interval':", 0) == 0);
+    CHECK(contains(message, "100us"));
+  }
+  std::string bad = error_of(std::string(kMinimal) + "monitor_interval = \"often\"\n");
+  CHECK(bad.rfind("x.toml:4:1: key 'monitor_interval':", 0) == 0);
+}
+
+TEST_CASE("[store] options") {
+  SUBCASE("every value") {
+    Scenario s = parse_scenario(std::string(kMinimal) +
+                                    "[store]\n"
+                                    "json_write = \"rename\"\n"
+                                    "journal_mode = \"delete\"\n"
+                                    "synchronous = \"full\"\n",
+                                "x.toml");
+    CHECK(s.plain_rename);
+    CHECK(s.journal_mode == "delete");
+    CHECK(s.synchronous == "full");
+
+    Scenario other = parse_scenario(std::string(kMinimal) +
+                                        "[store]\n"
+                                        "json_write = \"truncate\"\n"
+                                        "journal_mode = \"wal\"\n"
+                                        "synchronous = \"off\"\n",
+                                    "x.toml");
+    CHECK_FALSE(other.plain_rename);
+    CHECK(other.journal_mode == "wal");
+    CHECK(other.synchronous == "off");
+    CHECK(parse_scenario(std::string(kMinimal) + "[store]\nsynchronous = \"normal\"\n", "x.toml").synchronous ==
+          "normal");
+    // An empty [store] changes nothing.
+    Scenario empty = parse_scenario(std::string(kMinimal) + "[store]\n", "x.toml");
+    CHECK_FALSE(empty.plain_rename);
+    CHECK(empty.journal_mode == "wal");
+    CHECK(empty.synchronous == "normal");
+  }
+  SUBCASE("a value not among the choices lists them") {
+    std::string write = error_of(std::string(kMinimal) + "[store]\njson_write = \"append\"\n");
+    CHECK(write.rfind("x.toml:5:1: key 'store.json_write':", 0) == 0);
+    CHECK(contains(write, "'append'"));
+    CHECK(contains(write, "\"truncate\""));
+    CHECK(contains(write, "\"rename\""));
+
+    std::string journal = error_of(std::string(kMinimal) + "[store]\n\njournal_mode = \"WAL\"\n");
+    CHECK(journal.rfind("x.toml:6:1: key 'store.journal_mode':", 0) == 0);
+    CHECK(contains(journal, "'WAL'"));
+    CHECK(contains(journal, "\"wal\""));
+    CHECK(contains(journal, "\"delete\""));
+
+    for (const char* bad : {"memory", "truncate", "persist", "off"}) {
+      CAPTURE(bad);
+      error_of(std::string(kMinimal) + "[store]\njournal_mode = \"" + bad + "\"\n");
+    }
+
+    std::string sync = error_of(std::string(kMinimal) + "[store]\nsynchronous = \"extra\"\n");
+    CHECK(sync.rfind("x.toml:5:1: key 'store.synchronous':", 0) == 0);
+    CHECK(contains(sync, "'extra'"));
+    CHECK(contains(sync, "\"off\""));
+    CHECK(contains(sync, "\"normal\""));
+    CHECK(contains(sync, "\"full\""));
+  }
+  SUBCASE("wrong types") {
+    std::string write = error_of(std::string(kMinimal) + "[store]\njson_write = true\n");
+    CHECK(write.rfind("x.toml:5:1: key 'store.json_write':", 0) == 0);
+    CHECK(contains(write, "string"));
+    std::string sync = error_of(std::string(kMinimal) + "[store]\nsynchronous = 2\n");
+    CHECK(sync.rfind("x.toml:5:1: key 'store.synchronous':", 0) == 0);
+    std::string store = error_of(std::string(kMinimal) + "store = \"rename\"\n");
+    CHECK(store.rfind("x.toml:4:1: key 'store':", 0) == 0);
+    CHECK(contains(store, "table"));
+  }
+  SUBCASE("an unknown key suggests a near one") {
+    std::string message = error_of(std::string(kMinimal) + "[store]\nsynchronus = \"off\"\n");
+    CHECK(message.rfind("x.toml:5:1:", 0) == 0);
+    CHECK(contains(message, "unknown key 'store.synchronus'"));
+    CHECK(contains(message, "did you mean 'store.synchronous'"));
+    std::string write = error_of(std::string(kMinimal) + "[store]\njson_writes = \"rename\"\n");
+    CHECK(contains(write, "did you mean 'store.json_write'"));
+  }
+}
+
+TEST_CASE("[[faults]]: every key") {
+  Scenario s = parse_scenario("strategy = \"queue\"\ntickets = 10\nbuyers = 4\n"
+                              "[[faults]]\n"
+                              "action = \"pause\"\n"
+                              "target = \"buyers\"\n"
+                              "point = \"before-lock\"\n"
+                              "count = 4\n"
+                              "attempt = 3\n"
+                              "duration = \"50ms\"\n"
+                              "[[faults]]\n"
+                              "action = \"terminate\"\n"
+                              "point = \"after-write-before-ack\"\n"
+                              "[[faults]]\n"
+                              "action = \"kill\"\n"
+                              "target = \"seller\"\n"
+                              "attempt = 20\n"
+                              "[[faults]]\n"
+                              "action = \"kill\"\n"
+                              "point = \"in-critical-section\"\n"
+                              "count = 1\n",
+                              "x.toml");
+  REQUIRE(s.faults.size() == 4);
+  const Fault& pause = s.faults[0];
+  CHECK(pause.action == FaultAction::kPause);
+  CHECK_FALSE(pause.seller);
+  CHECK(pause.point == FaultPoint::kBeforeLock);
+  CHECK(pause.count == 4);
+  CHECK(pause.attempt == 3);
+  CHECK(pause.pause == 50ms);
+
+  // Defaults: one buyer, at its first purchase, in the critical section.
+  const Fault& terminate = s.faults[1];
+  CHECK(terminate.action == FaultAction::kTerminate);
+  CHECK_FALSE(terminate.seller);
+  CHECK(terminate.point == FaultPoint::kAfterWriteBeforeAck);
+  CHECK(terminate.count == 1);
+  CHECK(terminate.attempt == 1);
+  CHECK(terminate.pause == 0ns);
+
+  const Fault& seller = s.faults[2];
+  CHECK(seller.action == FaultAction::kKill);
+  CHECK(seller.seller);
+  CHECK(seller.attempt == 20);
+
+  const Fault& kill = s.faults[3];
+  CHECK(kill.action == FaultAction::kKill);
+  CHECK_FALSE(kill.seller);
+  CHECK(kill.point == FaultPoint::kInCriticalSection);
+  CHECK(kill.count == 1);
+
+  // The defaults of a bare kill.
+  Scenario bare = parse_scenario(std::string(kMinimal) + "[[faults]]\naction = \"kill\"\n", "x.toml");
+  REQUIRE(bare.faults.size() == 1);
+  CHECK(bare.faults[0].action == FaultAction::kKill);
+  CHECK_FALSE(bare.faults[0].seller);
+  CHECK(bare.faults[0].point == FaultPoint::kInCriticalSection);
+  CHECK(bare.faults[0].count == 1);
+  CHECK(bare.faults[0].attempt == 1);
+
+  // Inline tables in an array are an array of tables too.
+  Scenario inline_faults =
+      parse_scenario(std::string(kMinimal) + "faults = [{action = \"kill\"}, {action = \"terminate\", count = 2}]\n",
+                     "x.toml");
+  REQUIRE(inline_faults.faults.size() == 2);
+  CHECK(inline_faults.faults[1].action == FaultAction::kTerminate);
+  CHECK(inline_faults.faults[1].count == 2);
+}
+
+TEST_CASE("[[faults]]: the faults come after the buyers, wherever they stand") {
+  // [[faults]] before buyers = ... is not possible in TOML (keys after a
+  // table header belong to it), but an inline array before it is.
+  Scenario s = parse_scenario("faults = [{action = \"kill\", count = 3}]\nstrategy = \"plain\"\ntickets = 1\nbuyers = 3\n",
+                              "x.toml");
+  REQUIRE(s.faults.size() == 1);
+  CHECK(s.faults[0].count == 3);
+}
+
+TEST_CASE("[[faults]]: count, attempt and duration are checked") {
+  // kMinimal has 2 buyers.
+  SUBCASE("count from 1 to the buyers") {
+    CHECK(parse_scenario(std::string(kMinimal) + "[[faults]]\naction = \"kill\"\ncount = 2\n", "x.toml")
+              .faults[0].count == 2);
+    for (const char* count : {"0", "3", "-1"}) {
+      CAPTURE(count);
+      std::string message = error_of(std::string(kMinimal) + "[[faults]]\naction = \"kill\"\ncount = " + count + "\n");
+      CHECK(message.rfind("x.toml:6:1: key 'faults.count':", 0) == 0);
+      CHECK(contains(message, std::string("(got ") + count + ")"));
+      CHECK(contains(message, "2"));
+    }
+    std::string type = error_of(std::string(kMinimal) + "[[faults]]\naction = \"kill\"\ncount = \"all\"\n");
+    CHECK(type.rfind("x.toml:6:1: key 'faults.count':", 0) == 0);
+    CHECK(contains(type, "integer"));
+  }
+  SUBCASE("attempt of 1 or more") {
+    CHECK(parse_scenario(std::string(kMinimal) + "[[faults]]\naction = \"kill\"\nattempt = 1000\n", "x.toml")
+              .faults[0].attempt == 1000);
+    for (const char* attempt : {"0", "-4"}) {
+      CAPTURE(attempt);
+      std::string message =
+          error_of(std::string(kMinimal) + "[[faults]]\naction = \"kill\"\nattempt = " + attempt + "\n");
+      CHECK(message.rfind("x.toml:6:1: key 'faults.attempt':", 0) == 0);
+      CHECK(contains(message, std::string("(got ") + attempt + ")"));
+    }
+    std::string type = error_of(std::string(kMinimal) + "[[faults]]\naction = \"kill\"\nattempt = 1.5\n");
+    CHECK(type.rfind("x.toml:6:1: key 'faults.attempt':", 0) == 0);
+  }
+  SUBCASE("a pause needs a duration") {
+    std::string message = error_of(std::string(kMinimal) + "\n[[faults]]\naction = \"pause\"\ncount = 1\n");
+    CHECK(message.rfind("x.toml:5:", 0) == 0);
+    CHECK(contains(message, "key 'faults'"));
+    CHECK(contains(message, "a pause needs a duration"));
+  }
+  SUBCASE("only a pause takes a duration") {
+    for (const char* action : {"kill", "terminate"}) {
+      CAPTURE(action);
+      std::string message = error_of(std::string(kMinimal) + "[[faults]]\naction = \"" + action +
+                                     "\"\nduration = \"1s\"\n");
+      CHECK(message.rfind("x.toml:4:", 0) == 0);
+      CHECK(contains(message, "only a pause takes a duration"));
+    }
+  }
+  SUBCASE("a bad duration") {
+    std::string message =
+        error_of(std::string(kMinimal) + "[[faults]]\naction = \"pause\"\nduration = \"a while\"\n");
+    CHECK(message.rfind("x.toml:6:1: key 'faults.duration':", 0) == 0);
+    CHECK(contains(message, "'a while'"));
+  }
+  SUBCASE("a fault needs an action") {
+    std::string message = error_of(std::string(kMinimal) + "[[faults]]\ncount = 1\n");
+    CHECK(message.rfind("x.toml:4:", 0) == 0);
+    CHECK(contains(message, "needs an action"));
+    // The second fault is the one without.
+    std::string second =
+        error_of(std::string(kMinimal) + "[[faults]]\naction = \"kill\"\n\n[[faults]]\nattempt = 2\n");
+    CHECK(second.rfind("x.toml:7:", 0) == 0);
+  }
+}
+
+TEST_CASE("[[faults]]: the seller can only be killed") {
+  Scenario s = parse_scenario("strategy = \"queue\"\ntickets = 10\nbuyers = 2\n"
+                              "[[faults]]\ntarget = \"seller\"\naction = \"kill\"\nattempt = 5\n",
+                              "x.toml");
+  REQUIRE(s.faults.size() == 1);
+  CHECK(s.faults[0].seller);
+  CHECK(s.faults[0].action == FaultAction::kKill);
+  CHECK(s.faults[0].attempt == 5);
+
+  for (const char* action : {"terminate", "pause"}) {
+    CAPTURE(action);
+    std::string extra = std::string(action) == "pause" ? "duration = \"10ms\"\n" : "";
+    std::string message = error_of("strategy = \"queue\"\ntickets = 10\nbuyers = 2\n"
+                                   "[[faults]]\ntarget = \"seller\"\naction = \"" +
+                                   std::string(action) + "\"\n" + extra);
+    CHECK(message.rfind("x.toml:4:", 0) == 0);
+    CHECK(contains(message, "the seller can only be killed"));
+  }
+}
+
+TEST_CASE("[[faults]]: values not among the choices") {
+  std::string action = error_of(std::string(kMinimal) + "[[faults]]\naction = \"stop\"\n");
+  CHECK(action.rfind("x.toml:5:1: key 'faults.action':", 0) == 0);
+  CHECK(contains(action, "'stop'"));
+  CHECK(contains(action, "\"kill\""));
+  CHECK(contains(action, "\"terminate\""));
+  CHECK(contains(action, "\"pause\""));
+
+  std::string target = error_of(std::string(kMinimal) + "[[faults]]\naction = \"kill\"\ntarget = \"buyer\"\n");
+  CHECK(target.rfind("x.toml:6:1: key 'faults.target':", 0) == 0);
+  CHECK(contains(target, "'buyer'"));
+  CHECK(contains(target, "\"buyers\""));
+  CHECK(contains(target, "\"seller\""));
+
+  std::string point = error_of(std::string(kMinimal) + "[[faults]]\naction = \"kill\"\npoint = \"after-lock\"\n");
+  CHECK(point.rfind("x.toml:6:1: key 'faults.point':", 0) == 0);
+  CHECK(contains(point, "'after-lock'"));
+  CHECK(contains(point, "\"before-lock\""));
+  CHECK(contains(point, "\"in-critical-section\""));
+  CHECK(contains(point, "\"after-write-before-ack\""));
+
+  std::string type = error_of(std::string(kMinimal) + "[[faults]]\naction = 9\n");
+  CHECK(type.rfind("x.toml:5:1: key 'faults.action':", 0) == 0);
+  CHECK(contains(type, "string"));
+}
+
+TEST_CASE("[[faults]]: an unknown key suggests a near one") {
+  std::string message = error_of(std::string(kMinimal) + "[[faults]]\nacton = \"kill\"\n");
+  CHECK(message.rfind("x.toml:5:1:", 0) == 0);
+  CHECK(contains(message, "unknown key 'faults.acton'"));
+  CHECK(contains(message, "did you mean 'faults.action'"));
+
+  std::string attempts = error_of(std::string(kMinimal) + "[[faults]]\naction = \"kill\"\nattempts = 2\n");
+  CHECK(attempts.rfind("x.toml:6:1:", 0) == 0);
+  CHECK(contains(attempts, "did you mean 'faults.attempt'"));
+
+  std::string far = error_of(std::string(kMinimal) + "[[faults]]\naction = \"kill\"\nsignal = 9\n");
+  CHECK(contains(far, "unknown key 'faults.signal'"));
+  CHECK_FALSE(contains(far, "did you mean"));
+
+  // And at the top level, a near miss of the new keys.
+  std::string top = error_of(std::string(kMinimal) + "lock_timout = \"1s\"\n");
+  CHECK(top.rfind("x.toml:4:1:", 0) == 0);
+  CHECK(contains(top, "did you mean 'lock_timeout'"));
+  std::string fault = error_of(std::string(kMinimal) + "[[fault]]\naction = \"kill\"\n");
+  CHECK(contains(fault, "unknown key 'fault'"));
+  CHECK(contains(fault, "did you mean 'faults'"));
+}
+
+TEST_CASE("[faults] must be an array of tables") {
+  std::string table = error_of(std::string(kMinimal) + "[faults]\naction = \"kill\"\n");
+  CHECK(table.rfind("x.toml:4:", 0) == 0);
+  CHECK(contains(table, "key 'faults'"));
+  CHECK(contains(table, "[[faults]]"));
+
+  std::string number = error_of(std::string(kMinimal) + "faults = 3\n");
+  CHECK(number.rfind("x.toml:4:", 0) == 0);
+  CHECK(contains(number, "[[faults]]"));
+
+  std::string strings = error_of(std::string(kMinimal) + "faults = [\"kill\"]\n");
+  CHECK(strings.rfind("x.toml:4:", 0) == 0);
+  CHECK(contains(strings, "[[faults]]"));
+
+  std::string mixed = error_of(std::string(kMinimal) + "faults = [{action = \"kill\"}, 3]\n");
+  CHECK(mixed.rfind("x.toml:4:", 0) == 0);
+}
+
+TEST_CASE("expect verdict \"stuck\"") {
+  Scenario s = parse_scenario(std::string(kMinimal) + "[expect]\nverdict = \"stuck\"\n", "x.toml");
+  CHECK(s.expected == Verdict::kStuck);
+
+  std::string message = error_of(std::string(kMinimal) + "[expect]\nverdict = \"hung\"\n");
+  CHECK(message.rfind("x.toml:5:1: key 'expect.verdict':", 0) == 0);
+  CHECK(contains(message, "\"stuck\""));
+  // A scenario cannot expect to be interrupted.
+  std::string interrupted = error_of(std::string(kMinimal) + "[expect]\nverdict = \"interrupted\"\n");
+  CHECK(interrupted.rfind("x.toml:5:1: key 'expect.verdict':", 0) == 0);
+}
+
+TEST_CASE("verdict, fault action and fault point names") {
+  CHECK(verdict_name(Verdict::kStuck) == "stuck");
+  CHECK(verdict_name(Verdict::kInterrupted) == "interrupted");
+  for (Verdict verdict : {Verdict::kValid, Verdict::kInvalid, Verdict::kStuck}) {
+    CAPTURE(verdict_name(verdict));
+    std::optional<Verdict> named = verdict_named(verdict_name(verdict));
+    REQUIRE(named.has_value());
+    CHECK(*named == verdict);
+  }
+  for (const char* bad : {"", "Valid", "VALID", "ok", "stuck ", "maybe", "unknown"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(verdict_named(bad).has_value());
+  }
+
+  CHECK(fault_action_name(FaultAction::kKill) == "kill");
+  CHECK(fault_action_name(FaultAction::kTerminate) == "terminate");
+  CHECK(fault_action_name(FaultAction::kPause) == "pause");
+  CHECK(fault_point_name(FaultPoint::kBeforeLock) == "before-lock");
+  CHECK(fault_point_name(FaultPoint::kInCriticalSection) == "in-critical-section");
+  CHECK(fault_point_name(FaultPoint::kAfterWriteBeforeAck) == "after-write-before-ack");
+
+  // The names are the values a scenario writes.
+  for (FaultAction action : {FaultAction::kKill, FaultAction::kTerminate, FaultAction::kPause}) {
+    CAPTURE(fault_action_name(action));
+    std::string extra = action == FaultAction::kPause ? "duration = \"1ms\"\n" : "";
+    Scenario s = parse_scenario(std::string(kMinimal) + "[[faults]]\naction = \"" +
+                                    std::string(fault_action_name(action)) + "\"\n" + extra,
+                                "x.toml");
+    REQUIRE(s.faults.size() == 1);
+    CHECK(s.faults[0].action == action);
+  }
+  for (FaultPoint point : {FaultPoint::kBeforeLock, FaultPoint::kInCriticalSection, FaultPoint::kAfterWriteBeforeAck}) {
+    CAPTURE(fault_point_name(point));
+    Scenario s = parse_scenario(std::string(kMinimal) + "[[faults]]\naction = \"kill\"\npoint = \"" +
+                                    std::string(fault_point_name(point)) + "\"\n",
+                                "x.toml");
+    REQUIRE(s.faults.size() == 1);
+    CHECK(s.faults[0].point == point);
+  }
+}
+
+TEST_CASE("errors in the new keys stay on one line") {
+  error_of(std::string(kMinimal) + "[store]\njson_write = \"re\\nname\"\n");
+  error_of(std::string(kMinimal) + "[[faults]]\naction = \"ki\\nll\"\n");
+  error_of(std::string(kMinimal) + "[[faults]]\n\"act\\nion\" = \"kill\"\n");
+  error_of(std::string(kMinimal) + "lock_timeout = \"1\\ns\"\n");
+}
+
+TEST_CASE("the shipped crash scenarios") {
+  const char* env = std::getenv("SCENARIOS");
+  std::filesystem::path dir = env && *env ? env : "../scenarios";
+  REQUIRE_MESSAGE(std::filesystem::is_directory(dir), "no scenarios directory at " << dir);
+  std::vector<std::filesystem::path> crashes;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::string name = entry.path().filename().string();
+    if (name.starts_with("crash-") && entry.path().extension() == ".toml") crashes.push_back(entry.path());
+  }
+  std::sort(crashes.begin(), crashes.end());
+  CHECK(crashes.size() >= 7);
+  for (const auto& file : crashes) {
+    CAPTURE(file);
+    Scenario s;
+    REQUIRE_NOTHROW(s = load_scenario(file.string()));
+    CHECK(s.name == file.stem().string());
+    REQUIRE(find_strategy(s.strategy) != nullptr);
+    CHECK_FALSE(s.faults.empty());
+    CHECK(s.lock_timeout >= 1ms);
+    CHECK(s.lock_timeout < 10s);  // each sets one short enough to end a stuck run soon
+    for (const Fault& fault : s.faults) {
+      CHECK(fault.count >= 1);
+      CHECK(fault.count <= s.buyers);
+      CHECK(fault.attempt >= 1);
+      if (fault.seller) {
+        CHECK(s.strategy == "queue");
+        CHECK(fault.action == FaultAction::kKill);
+      }
+    }
+    CHECK(s.expected != Verdict::kInterrupted);
+  }
+
+  // The two that end stuck, and one that survives.
+  Scenario named = load_scenario((dir / "crash-named-mutex.toml").string());
+  CHECK(named.strategy == "named-mutex");
+  CHECK(named.expected == Verdict::kStuck);
+  REQUIRE(named.faults.size() == 1);
+  CHECK(named.faults[0].action == FaultAction::kKill);
+  CHECK(named.faults[0].point == FaultPoint::kInCriticalSection);
+  CHECK(named.faults[0].count == 2);
+  CHECK(named.faults[0].attempt == 2);
+  CHECK(named.lock_timeout == 2s);
+
+  Scenario seller = load_scenario((dir / "crash-seller.toml").string());
+  CHECK(seller.strategy == "queue");
+  CHECK(seller.expected == Verdict::kStuck);
+  REQUIRE(seller.faults.size() == 1);
+  CHECK(seller.faults[0].seller);
+  CHECK(seller.faults[0].attempt == 20);
+  CHECK(seller.lock_timeout == 1s);
+
+  Scenario robust = load_scenario((dir / "crash-robust-mutex.toml").string());
+  CHECK(robust.strategy == "robust-mutex");
+  CHECK(robust.expected == Verdict::kValid);
+}
+
+// A fault's count is checked against the buyers; when the file has no
+// buyers at all, the missing key is the error to report, not the count.
+TEST_CASE("a fault in a file without buyers reports the missing key") {
+  std::string message = error_of("strategy = \"plain\"\ntickets = 1\n[[faults]]\naction = \"kill\"\ncount = 2\n");
+  CHECK(contains(message, "missing key 'buyers'"));
+  CHECK_FALSE(contains(message, "faults.count"));
+}
+
+TEST_CASE("an empty list of faults is no fault") {
+  Scenario scenario = parse_scenario("strategy = \"plain\"\ntickets = 1\nbuyers = 2\nfaults = []\n", "x.toml");
+  CHECK(scenario.faults.empty());
+}
+
+TEST_CASE("a pause of no time is refused") {
+  std::string message = error_of(
+      "strategy = \"plain\"\ntickets = 1\nbuyers = 2\n[[faults]]\naction = \"pause\"\nduration = \"0\"\n");
+  CHECK(contains(message, "x.toml:4:"));
+  CHECK(contains(message, "longer than 0"));
+}

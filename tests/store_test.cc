@@ -2,16 +2,21 @@
 // sold-out; the JSON count file survives torn documents; named objects go away.
 #include "storage/store.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -437,4 +442,547 @@ TEST_CASE("inspect_count_file") {
     CHECK(state.corrupt);
     CHECK(state.problem.find("tickets.json") != std::string::npos);
   }
+}
+
+// ---------------------------------------------------------------------------
+// The new strategies' named objects and files, rename writes, lock timeouts.
+
+namespace {
+
+using namespace std::chrono_literals;
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// /dev/shm entries named for `prefix`: "ticketsim-<prefix>" itself, its
+// "-..." suffixes, and the "sem." entries of named semaphores.
+std::vector<std::string> shm_entries_named(const std::string& prefix) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
+    std::string file = entry.path().filename().string();
+    std::string bare = file.starts_with("sem.") ? file.substr(4) : file;
+    if (bare == "ticketsim-" + prefix || bare.starts_with("ticketsim-" + prefix + "-")) found.push_back(file);
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+// The entries of one run.
+std::vector<std::string> shm_entries(const std::string& run_id) { return shm_entries_named(run_id); }
+
+// Every entry of every run id this process has handed out ("test-<pid>-N").
+std::vector<std::string> shm_entries_of_this_process() { return shm_entries_named(fmt::format("test-{}", getpid())); }
+
+std::vector<std::string> files_in(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+ino_t inode_of(const std::filesystem::path& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_ino;
+}
+
+// A child process with its own handle on `setup` that stops inside the
+// critical section of a purchase (after its read, before its write) and
+// stays there, holding the store's lock, until it is killed. Killed and
+// reaped at the latest when this goes.
+class LockHolder {
+ public:
+  explicit LockHolder(StoreSetup& setup) {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      ::close(fds[0]);
+      struct Stop final : PurchaseHook {
+        int fd = -1;
+        void in_critical_section() override {
+          char c = 'x';
+          if (::write(fd, &c, 1) != 1) _exit(3);
+          for (;;) pause();
+        }
+      } stop;
+      stop.fd = fds[1];
+      try {
+        std::unique_ptr<Store> store = setup.open(0);
+        BuyRequest request{static_cast<std::int32_t>(getpid()), 1, {}, &stop};
+        store->buy(request);
+      } catch (...) {
+      }
+      _exit(2);  // the purchase ended without reaching its critical section
+    }
+    ::close(fds[1]);
+    pollfd ready{fds[0], POLLIN, 0};
+    char c = 0;
+    holding_ = ::poll(&ready, 1, 10'000) == 1 && ::read(fds[0], &c, 1) == 1;
+    ::close(fds[0]);
+  }
+  ~LockHolder() { kill_and_reap(); }
+  LockHolder(const LockHolder&) = delete;
+  LockHolder& operator=(const LockHolder&) = delete;
+
+  bool holding() const { return holding_; }
+  pid_t pid() const { return pid_; }
+
+  // Kills it and waits until it is dead, a zombie not yet reaped.
+  void kill_and_wait() {
+    if (pid_ <= 0 || reaped_) return;
+    ::kill(pid_, SIGKILL);
+    siginfo_t info{};
+    while (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+    }
+  }
+  void kill_and_reap() {
+    if (pid_ <= 0 || reaped_) return;
+    ::kill(pid_, SIGKILL);
+    while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    reaped_ = true;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool holding_ = false;
+  bool reaped_ = false;
+};
+
+std::chrono::steady_clock::duration time_of(auto&& call) {
+  auto start = std::chrono::steady_clock::now();
+  call();
+  return std::chrono::steady_clock::now() - start;
+}
+
+}  // namespace
+
+TEST_CASE("file-lock: an owner-only lock file beside the store") {
+  TempDir dir;
+  StoreSpec spec = spec_for(dir, 3);
+  std::unique_ptr<StoreSetup> setup = find_strategy("file-lock")->create(spec);
+  const std::filesystem::path lock = dir.path / "tickets.lock";
+  REQUIRE(std::filesystem::exists(lock));
+  CHECK(std::filesystem::is_regular_file(lock));
+  CHECK(mode_of(lock) == 0600);
+  CHECK(mode_of(dir.path / "tickets.json") == 0600);
+  CHECK(read_file(dir.path / "tickets.json") == "{\"count\": 3}");
+  {
+    std::unique_ptr<Store> store = setup->open(0);
+    BuyResult bought = store->buy({1, 1, {}});
+    CHECK(bought.outcome == Outcome::kSold);
+    CHECK(bought.ticket == 3);
+  }
+  CHECK(read_file(dir.path / "tickets.json") == "{\"count\": 2}");
+  // The lock file holds no data, and no temporary file is left.
+  CHECK(std::filesystem::file_size(lock) == 0);
+  CHECK(files_in(dir.path) == std::vector<std::string>{"tickets.json", "tickets.lock"});
+  CHECK(shm_entries(spec.run_id).empty());  // the kernel's lock names nothing in /dev/shm
+}
+
+TEST_CASE("robust-mutex: its shared memory lives exactly as long as the setup") {
+  TempDir dir;
+  StoreSpec spec = spec_for(dir, 2);
+  const std::filesystem::path entry = std::filesystem::path("/dev/shm") / ("ticketsim-" + spec.run_id);
+  CAPTURE(entry);
+  REQUIRE_FALSE(std::filesystem::exists(entry));
+  {
+    std::unique_ptr<StoreSetup> setup = find_strategy("robust-mutex")->create(spec);
+    REQUIRE(std::filesystem::exists(entry));
+    CHECK(mode_of(entry) == 0600);
+    CHECK(shm_entries(spec.run_id) == std::vector<std::string>{"ticketsim-" + spec.run_id});
+    {
+      std::unique_ptr<Store> store = setup->open(0);
+      CHECK(store->buy({1, 1, {}}).ticket == 2);
+      std::unique_ptr<Store> other = setup->open(1);
+      CHECK(other->buy({2, 2, {}}).ticket == 1);
+      CHECK(store->buy({1, 3, {}}).outcome == Outcome::kSoldOut);
+    }
+    // Closing the buyers' handles leaves the object for the others.
+    CHECK(std::filesystem::exists(entry));
+    FinalState state = setup->inspect();
+    CHECK(state.remaining == 0);
+    CHECK(state.lock_recoveries == 0);
+    CHECK(files_in(dir.path) == std::vector<std::string>{"tickets.json"});
+  }
+  CHECK_FALSE(std::filesystem::exists(entry));
+  CHECK(shm_entries(spec.run_id).empty());
+}
+
+// As for named-mutex: a setup that fails on a name in use must not remove
+// the name it failed on, which belongs to the setup that made it.
+TEST_CASE("robust-mutex: the setup refuses a run id already in use") {
+  const StrategyInfo* info = find_strategy("robust-mutex");
+  REQUIRE(info != nullptr);
+  TempDir first_dir, second_dir;
+  StoreSpec spec = spec_for(first_dir, 1);
+  const std::filesystem::path entry = std::filesystem::path("/dev/shm") / ("ticketsim-" + spec.run_id);
+  std::unique_ptr<StoreSetup> first = info->create(spec);
+  REQUIRE(std::filesystem::exists(entry));
+  StoreSpec same = spec;
+  same.dir = second_dir.path;
+  CHECK_THROWS_AS(info->create(same), StoreError);
+  // The failed setup did not take the first one's mutex away.
+  CHECK(std::filesystem::exists(entry));
+  CHECK_NOTHROW(first->open(0));
+  first.reset();
+  CHECK(shm_entries(spec.run_id).empty());
+}
+
+TEST_CASE("queue: its message queues live exactly as long as the setup") {
+  TempDir dir;
+  StoreSpec spec = spec_for(dir, 3);
+  REQUIRE(spec.buyers == 2);
+  const std::vector<std::string> names = {"ticketsim-" + spec.run_id + "-reply-0",
+                                          "ticketsim-" + spec.run_id + "-reply-1",
+                                          "ticketsim-" + spec.run_id + "-reply-monitor",
+                                          "ticketsim-" + spec.run_id + "-requests"};
+  REQUIRE(shm_entries(spec.run_id).empty());
+  {
+    std::unique_ptr<StoreSetup> setup = find_strategy("queue")->create(spec);
+    CHECK(setup->has_server());
+    // One reply queue per buyer and one for the monitor: no more.
+    CHECK(shm_entries(spec.run_id) == names);
+    for (const std::string& name : names) {
+      CAPTURE(name);
+      REQUIRE(std::filesystem::exists(std::filesystem::path("/dev/shm") / name));
+      CHECK(mode_of(std::filesystem::path("/dev/shm") / name) == 0600);
+    }
+    {
+      Server server(*setup);
+      std::unique_ptr<Store> store = setup->open(0);
+      std::unique_ptr<Store> other = setup->open(1);
+      std::unique_ptr<Store> monitor = setup->open(StoreSetup::kMonitor);
+      CHECK(store->buy({1, 1, {}}).ticket == 3);
+      CHECK(other->buy({2, 1, {}}).ticket == 2);
+      SearchResult seen = monitor->search();
+      CHECK(seen.outcome == Outcome::kOk);
+      CHECK(seen.count == 1);
+      CHECK(store->search().count == 1);
+    }
+    CHECK(setup->inspect().remaining == 1);
+    CHECK(shm_entries(spec.run_id) == names);
+  }
+  CHECK(shm_entries(spec.run_id).empty());
+}
+
+TEST_CASE("queue: a buyer whose reply queue does not exist cannot open the store") {
+  TempDir dir;
+  StoreSpec spec = spec_for(dir, 3);
+  std::unique_ptr<StoreSetup> setup = find_strategy("queue")->create(spec);
+  CHECK_THROWS_AS(setup->open(spec.buyers), StoreError);
+  setup.reset();
+  CHECK(shm_entries(spec.run_id).empty());
+}
+
+TEST_CASE("queue: with no seller answering, searches time out and purchases are indeterminate") {
+  TempDir dir;
+  StoreSpec spec = spec_for(dir, 3);
+  spec.options.lock_timeout = 100ms;
+  {
+    std::unique_ptr<StoreSetup> setup = find_strategy("queue")->create(spec);
+
+    SUBCASE("the seller never started") {
+      CHECK(setup->describe_stuck() == "the seller never started");
+      std::unique_ptr<Store> store = setup->open(0);
+      SearchResult found;
+      auto waited = time_of([&] { found = store->search(); });
+      CHECK(found.outcome == Outcome::kTimeout);
+      CHECK(waited >= 50ms);
+      CHECK(waited < 5s);
+      // The request was sent: the seller may yet make the sale.
+      BuyResult bought = store->buy({1, 1, {}});
+      CHECK(bought.outcome == Outcome::kIndeterminate);
+      CHECK(bought.ticket == 0);
+      CHECK(setup->inspect().remaining == 3);
+    }
+    SUBCASE("the seller killed after its first sale, before replying") {
+      setup.reset();
+      std::filesystem::remove(dir.path / "tickets.json");
+      spec.options.kill_seller_after_sales = 1;
+      setup = find_strategy("queue")->create(spec);
+      Server server(*setup);
+      std::unique_ptr<Store> store = setup->open(0);
+      BuyResult bought = store->buy({1, 1, {}});
+      CHECK(bought.outcome == Outcome::kIndeterminate);
+      // The sale was made and written before the seller died.
+      CHECK(setup->inspect().remaining == 2);
+      std::string stuck;
+      for (int i = 0; i < 500 && !contains(stuck, "dead"); ++i) {
+        stuck = setup->describe_stuck();
+        if (!contains(stuck, "dead")) std::this_thread::sleep_for(10ms);
+      }
+      CAPTURE(stuck);
+      CHECK(contains(stuck, "the seller (pid "));
+      CHECK(contains(stuck, "dead"));
+      CHECK(store->search().outcome == Outcome::kTimeout);
+    }
+  }
+  CHECK(shm_entries(spec.run_id).empty());
+}
+
+TEST_CASE("CountFile in rename mode writes through a temporary file") {
+  TempDir dir;
+  const std::filesystem::path path = dir.path / "count.json";
+  CountFile::create(path, 5);
+  const std::filesystem::path temporary = CountFile::temporary_path(path, getpid());
+  CHECK(temporary != path);
+  CHECK(temporary.parent_path() == path.parent_path());
+  CHECK(contains(temporary.filename().string(), std::to_string(getpid())));
+  CHECK(CountFile::temporary_path(path, 1) != CountFile::temporary_path(path, 2));
+
+  CountFile writer(path, JsonWrite::kRename);
+  CountFile reader(path, JsonWrite::kRename);  // a separate handle, opened before the writes
+  CHECK(reader.read().count == 5);
+
+  SUBCASE("each write replaces the file, and the reader sees each value") {
+    for (std::int64_t n : {4, 3, 12345, 2, 1, 0}) {
+      CAPTURE(n);
+      ino_t before = inode_of(path);
+      REQUIRE(writer.write(n));
+      CHECK(inode_of(path) != before);  // a new file renamed over the old one
+      CHECK(read_file(path) == count_document(n));
+      CHECK(mode_of(path) == 0600);
+      SearchResult seen = reader.read();
+      CHECK(seen.outcome == Outcome::kOk);
+      CHECK(seen.count == n);
+      CHECK(writer.read().count == n);
+      CHECK_FALSE(std::filesystem::exists(temporary));
+      CHECK(files_in(dir.path) == std::vector<std::string>{"count.json"});
+    }
+  }
+  SUBCASE("purchases through it") {
+    BuyResult first = buy_from_count_file(writer, {1, 1, {}});
+    CHECK(first.outcome == Outcome::kSold);
+    CHECK(first.ticket == 5);
+    CHECK(reader.read().count == 4);
+    CHECK(files_in(dir.path) == std::vector<std::string>{"count.json"});
+  }
+  SUBCASE("a write that cannot make its temporary file fails and leaves the store as it was") {
+    std::filesystem::create_directory(temporary);  // in the way of the temporary file
+    ino_t before = inode_of(path);
+    CHECK_FALSE(writer.write(1));
+    CHECK(inode_of(path) == before);
+    CHECK(read_file(path) == "{\"count\": 5}");
+    CHECK(reader.read().count == 5);
+    BuyResult failed = buy_from_count_file(writer, {1, 1, {}});
+    CHECK(failed.outcome == Outcome::kError);
+    CHECK(failed.ticket == 0);
+    std::filesystem::remove(temporary);
+    REQUIRE(writer.write(1));
+    CHECK(reader.read().count == 1);
+  }
+  SUBCASE("a missing store is an error on read, not a crash") {
+    std::filesystem::remove(path);
+    std::string problem;
+    CHECK(reader.read(&problem).outcome == Outcome::kError);
+    CHECK_FALSE(problem.empty());
+  }
+}
+
+TEST_CASE("plain with rename writes sells N..1, and another handle sees every sale") {
+  TempDir dir;
+  StoreSpec spec = spec_for(dir, 4);
+  spec.options.plain_write = JsonWrite::kRename;
+  std::unique_ptr<StoreSetup> setup = find_strategy("plain")->create(spec);
+  const std::filesystem::path file = dir.path / "tickets.json";
+  std::unique_ptr<Store> store = setup->open(0);
+  std::unique_ptr<Store> other = setup->open(1);  // opened before any write
+  for (std::int64_t expected = 4; expected >= 1; --expected) {
+    CAPTURE(expected);
+    ino_t before = inode_of(file);
+    BuyResult bought = store->buy({1, static_cast<std::uint64_t>(expected), {}});
+    REQUIRE(bought.outcome == Outcome::kSold);
+    CHECK(bought.ticket == expected);
+    CHECK(bought.count_read == expected);
+    CHECK(inode_of(file) != before);
+    CHECK(read_file(file) == count_document(expected - 1));
+    SearchResult seen = other->search();
+    CHECK(seen.outcome == Outcome::kOk);
+    CHECK(seen.count == expected - 1);
+  }
+  CHECK(store->buy({1, 99, {}}).outcome == Outcome::kSoldOut);
+  CHECK(other->buy({2, 99, {}}).outcome == Outcome::kSoldOut);
+  CHECK(files_in(dir.path) == std::vector<std::string>{"tickets.json"});
+  store.reset();
+  other.reset();
+  FinalState state = setup->inspect();
+  CHECK_FALSE(state.corrupt);
+  CHECK(state.remaining == 0);
+
+  SUBCASE("truncate mode, the default, writes in place") {
+    TempDir in_place;
+    std::unique_ptr<StoreSetup> truncating = find_strategy("plain")->create(spec_for(in_place, 2));
+    const std::filesystem::path same = in_place.path / "tickets.json";
+    ino_t before = inode_of(same);
+    CHECK(truncating->open(0)->buy({1, 1, {}}).ticket == 2);
+    CHECK(inode_of(same) == before);
+  }
+}
+
+TEST_CASE("named-mutex: a buy times out while another process holds the lock") {
+  TempDir dir;
+  StoreSpec spec = spec_for(dir, 5);
+  spec.options.lock_timeout = 100ms;
+  {
+    std::unique_ptr<StoreSetup> setup = find_strategy("named-mutex")->create(spec);
+    CHECK(contains(setup->describe_stuck(), "no recorded holder"));
+    LockHolder holder(*setup);
+    REQUIRE(holder.holding());
+    const std::string holder_pid = fmt::format("pid {}", holder.pid());
+
+    std::unique_ptr<Store> store = setup->open(1);
+    BuyResult bought;
+    auto waited = time_of([&] { bought = store->buy({static_cast<std::int32_t>(getpid()), 2, {}}); });
+    CHECK(bought.outcome == Outcome::kTimeout);
+    CHECK(bought.ticket == 0);
+    CHECK(waited >= 50ms);
+    CHECK(waited < 5s);
+
+    std::string alive = setup->describe_stuck();
+    CAPTURE(alive);
+    CHECK(contains(alive, "named mutex"));
+    CHECK(contains(alive, holder_pid));
+    CHECK(contains(alive, "alive"));
+    CHECK_FALSE(contains(alive, "dead"));
+    CHECK(contains(alive, "0 buyers wait"));  // the wait that timed out is over
+
+    // Dead but not yet reaped (a zombie), then reaped: dead both times.
+    holder.kill_and_wait();
+    std::string zombie = setup->describe_stuck();
+    CAPTURE(zombie);
+    CHECK(contains(zombie, holder_pid));
+    CHECK(contains(zombie, "dead"));
+    holder.kill_and_reap();
+    std::string dead = setup->describe_stuck();
+    CAPTURE(dead);
+    CHECK(contains(dead, holder_pid));
+    CHECK(contains(dead, "dead"));
+    CHECK_FALSE(contains(dead, "alive"));
+
+    // The named mutex has no owner: its dead holder leaves it taken.
+    CHECK(store->buy({static_cast<std::int32_t>(getpid()), 3, {}}).outcome == Outcome::kTimeout);
+    CHECK(store->search().outcome == Outcome::kTimeout);
+    store.reset();
+    FinalState state = setup->inspect();
+    CHECK_FALSE(state.corrupt);
+    CHECK(state.remaining == 5);
+  }
+  CHECK(shm_entries(spec.run_id).empty());
+}
+
+TEST_CASE("file-lock and robust-mutex: a lock wait times out, and the holder's death frees the lock") {
+  for (std::string_view name : {"file-lock", "robust-mutex"}) {
+    CAPTURE(name);
+    TempDir dir;
+    StoreSpec spec = spec_for(dir, 5);
+    spec.options.lock_timeout = 100ms;
+    {
+      std::unique_ptr<StoreSetup> setup = find_strategy(name)->create(spec);
+      LockHolder holder(*setup);
+      REQUIRE(holder.holding());
+      const std::string holder_pid = fmt::format("pid {}", holder.pid());
+
+      std::unique_ptr<Store> store = setup->open(1);
+      BuyResult bought;
+      auto waited = time_of([&] { bought = store->buy({static_cast<std::int32_t>(getpid()), 2, {}}); });
+      CHECK(bought.outcome == Outcome::kTimeout);
+      CHECK(waited >= 50ms);
+      CHECK(waited < 5s);
+      CHECK(store->search().outcome == Outcome::kTimeout);
+
+      std::string alive = setup->describe_stuck();
+      CAPTURE(alive);
+      CHECK(contains(alive, holder_pid));
+      CHECK(contains(alive, "alive"));
+
+      holder.kill_and_reap();
+      std::string dead = setup->describe_stuck();
+      CAPTURE(dead);
+      CHECK(contains(dead, holder_pid));
+      CHECK(contains(dead, "dead"));
+
+      // The holder died before writing: the next purchase sells the same ticket it read.
+      BuyResult after = store->buy({static_cast<std::int32_t>(getpid()), 3, {}});
+      CHECK(after.outcome == Outcome::kSold);
+      CHECK(after.ticket == 5);
+      CHECK(store->search().count == 4);
+      CHECK(contains(setup->describe_stuck(), "no recorded holder"));
+      store.reset();
+      FinalState state = setup->inspect();
+      CHECK_FALSE(state.corrupt);
+      CHECK(state.remaining == 4);
+      CHECK(state.lock_recoveries == (name == "robust-mutex" ? 1 : 0));
+      std::vector<std::string> files = files_in(dir.path);
+      for (const std::string& file : files) CHECK_FALSE(contains(file, ".tmp."));
+    }
+    CHECK(shm_entries(spec.run_id).empty());
+  }
+}
+
+TEST_CASE("sqlite: a purchase times out while another process holds the write lock") {
+  TempDir dir;
+  StoreSpec spec = spec_for(dir, 5);
+  spec.options.lock_timeout = 100ms;
+  std::unique_ptr<StoreSetup> setup = find_strategy("sqlite")->create(spec);
+  LockHolder holder(*setup);
+  REQUIRE(holder.holding());
+
+  std::unique_ptr<Store> store = setup->open(1);
+  // A writer does not block readers.
+  SearchResult found = store->search();
+  CHECK(found.outcome == Outcome::kOk);
+  CHECK(found.count == 5);
+  BuyResult bought;
+  auto waited = time_of([&] { bought = store->buy({static_cast<std::int32_t>(getpid()), 2, {}}); });
+  CHECK(bought.outcome == Outcome::kTimeout);
+  CHECK(bought.ticket == 0);
+  CHECK(bought.retries > 0);
+  CHECK(waited >= 50ms);
+  CHECK(waited < 5s);
+  CHECK(contains(setup->describe_stuck(), "100 ms"));
+
+  holder.kill_and_reap();
+  BuyResult after = store->buy({static_cast<std::int32_t>(getpid()), 3, {}});
+  CHECK(after.outcome == Outcome::kSold);
+  CHECK(after.ticket == 5);
+  store.reset();
+  FinalState state = setup->inspect();
+  CHECK_FALSE(state.corrupt);
+  CHECK(state.remaining == 4);
+  REQUIRE(state.ledger_sales.has_value());
+  CHECK(*state.ledger_sales == 1);
+}
+
+TEST_CASE("sqlite: journal_mode delete keeps no write-ahead log") {
+  for (std::string_view name : {"sqlite", "sqlite-deferred"}) {
+    CAPTURE(name);
+    TempDir dir;
+    StoreSpec spec = spec_for(dir, 3);
+    spec.options.sqlite_journal_mode = "delete";
+    spec.options.sqlite_synchronous = "full";
+    std::unique_ptr<StoreSetup> setup = find_strategy(name)->create(spec);
+    std::unique_ptr<Store> store = setup->open(0);
+    for (std::int64_t expected = 3; expected >= 1; --expected) CHECK(store->buy({1, 1, {}}).ticket == expected);
+    CHECK(store->buy({1, 1, {}}).outcome == Outcome::kSoldOut);
+    CHECK_FALSE(std::filesystem::exists(dir.path / "tickets.db-wal"));
+    store.reset();
+    FinalState state = setup->inspect();
+    CHECK(state.remaining == 0);
+    REQUIRE(state.ledger_sales.has_value());
+    CHECK(*state.ledger_sales == 3);
+  }
+}
+
+// Last: nothing any test here made is left in /dev/shm.
+TEST_CASE("no /dev/shm entry is left by this process's run ids") {
+  std::vector<std::string> left = shm_entries_of_this_process();
+  std::string names;
+  for (const std::string& name : left) names += name + " ";
+  CAPTURE(names);
+  CHECK(left.empty());
 }
