@@ -14,6 +14,8 @@
 #include <signal.h>
 
 #include <doctest/doctest.h>
+
+#include "tests/temp_dir.h"
 #include <nlohmann/json.hpp>
 
 namespace {
@@ -25,21 +27,6 @@ std::string env_or(const char* name, const char* fallback) {
 
 const std::string kTicketsim = env_or("TICKETSIM", "./ticketsim");
 const std::string kScenarios = env_or("SCENARIOS", "../scenarios");
-
-struct TempDir {
-  TempDir() {
-    char pattern[] = "/tmp/ticketsim-cli-XXXXXX";
-    REQUIRE(mkdtemp(pattern) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string file(const std::string& name, const std::string& text) const {
-    std::string full = (path / name).string();
-    std::ofstream(full) << text;
-    return full;
-  }
-  std::filesystem::path path;
-};
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);

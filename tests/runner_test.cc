@@ -13,6 +13,8 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/temp_dir.h"
+
 #include "sim/buyer.h"
 #include "sim/result.h"
 
@@ -20,18 +22,6 @@ using namespace ticketsim;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A directory for the run's store, removed at the end of the test.
-struct TempDir {
-  TempDir() {
-    char pattern[] = "/tmp/ticketsim-test-XXXXXX";
-    REQUIRE(mkdtemp(pattern) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  bool empty() const { return std::filesystem::is_empty(path); }
-  std::filesystem::path path;
-};
 
 // The /dev/shm entries of this process's runs: run ids begin with its pid.
 std::set<std::string> shm_entries() {

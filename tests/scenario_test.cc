@@ -14,6 +14,8 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/temp_dir.h"
+
 #include "storage/store.h"
 
 using namespace ticketsim;
@@ -49,20 +51,6 @@ std::string error_of(const std::string& text, const std::string& path = "x.toml"
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
-
-// A directory removed at the end of the test.
-struct TempDir {
-  TempDir() {
-    char pattern[] = "/tmp/ticketsim-scenario-test-XXXXXX";
-    REQUIRE(mkdtemp(pattern) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::filesystem::path path;
-};
 
 }  // namespace
 

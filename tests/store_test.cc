@@ -19,6 +19,8 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+
+#include "tests/temp_dir.h"
 #include <fmt/format.h>
 
 #include "storage/json_file.h"
@@ -26,22 +28,6 @@
 using namespace ticketsim;
 
 namespace {
-
-// A fresh directory under /tmp, removed with everything in it at the end.
-struct TempDir {
-  TempDir() {
-    char pattern[] = "/tmp/ticketsim-store-test-XXXXXX";
-    REQUIRE(mkdtemp(pattern) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::filesystem::path path;
-};
 
 // Unique within the machine: names OS-wide objects.
 std::string unique_run_id() {
