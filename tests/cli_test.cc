@@ -302,3 +302,58 @@ TEST_CASE("SIGINT mid-run: buyers killed and reaped, named objects removed, part
   }
 }
 
+
+namespace {
+
+// The children of `parent`, from /proc.
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> children;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string stat = slurp("/proc/" + name + "/stat");
+    std::size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    char state;
+    pid_t ppid;
+    fields >> state >> ppid;
+    if (ppid == parent) children.push_back(std::stoi(name));
+  }
+  return children;
+}
+
+// Gone, or a zombie that only its new parent can reap.
+bool process_dead(pid_t pid) {
+  std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+  if (stat.empty()) return true;
+  std::size_t close = stat.rfind(')');
+  return close != std::string::npos && (stat[close + 2] == 'Z' || stat[close + 2] == 'X');
+}
+
+}  // namespace
+
+TEST_CASE("buyers die with ticketsim, even when it is killed outright") {
+  TempDir dir;
+  std::string scenario = dir.file("long.toml", "strategy = \"file-lock\"\ntickets = 8\nbuyers = 6\n"
+                                               "[delays]\npurchase = \"2s\"\n");
+  Running running = start_ticketsim({"run", scenario}, dir);
+  std::vector<pid_t> buyers;
+  for (int i = 0; i < 500 && buyers.size() < 6; ++i) {
+    usleep(10'000);
+    buyers = children_of(running.pid);
+  }
+  REQUIRE(buyers.size() == 6);
+  REQUIRE(kill(running.pid, SIGKILL) == 0);
+  finish(running);
+  // PR_SET_PDEATHSIG: each buyer gets SIGKILL as its parent dies.
+  for (pid_t buyer : buyers) {
+    CAPTURE(buyer);
+    bool dead = false;
+    for (int i = 0; i < 500 && !dead; ++i) {
+      dead = process_dead(buyer);
+      if (!dead) usleep(10'000);
+    }
+    CHECK(dead);
+  }
+}
