@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "bench/budgets.h"
 #include "sim/report.h"
 #include "sim/result.h"
 #include "sim/runner.h"
@@ -114,6 +115,33 @@ int run(const RunCommand& command) {
   return result.as_expected() ? kExitAsExpected : kExitNotAsExpected;
 }
 
+struct BenchCommand {
+  BenchOptions options;
+  std::vector<std::string> exports;
+  bool no_peer = false;
+};
+
+int bench(BenchCommand& command, const char* argv0) {
+  for (const std::string& name : command.options.strategies) {
+    if (!find_strategy(name)) throw InputError(fmt::format("--strategies: unknown strategy '{}'; known: {}", name, strategy_names()));
+  }
+  for (std::int64_t buyers : command.options.buyers) {
+    if (buyers < 1 || buyers > kMaxBuyers) throw InputError(fmt::format("--buyers: {} is not from 1 to {}", buyers, kMaxBuyers));
+  }
+  for (const std::string& path : command.exports) check_output_path(path);
+  std::error_code ec;
+  std::filesystem::path peer = std::filesystem::path(TICKETSIM_SOURCE_DIR) / "bench" / "seed_peer.py";
+  if (!command.no_peer && std::filesystem::exists(peer, ec)) command.options.peer = peer;
+  command.options.ticketsim = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  if (command.options.ticketsim.empty()) command.options.ticketsim = argv0;
+  BenchReport report = run_bench(command.options, [](const std::string& what) {
+    fmt::print(stderr, "bench: {}\n", what);
+  });
+  print_bench(report, stdout);
+  for (const std::string& path : command.exports) export_bench(report, path);
+  return 0;
+}
+
 int list_strategies() {
   for (const StrategyInfo& info : strategies()) fmt::print("{:<17}{}\n", info.name, info.summary);
   return 0;
@@ -140,6 +168,20 @@ int main_with_errors(int argc, char** argv) {
 
   CLI::App* strategies_app = app.add_subcommand("strategies", "List the store strategies");
 
+  BenchCommand bench_command;
+  CLI::App* bench_app = app.add_subcommand("bench", "Measure each limit and the simulator against it, with budgets");
+  bench_app->add_option("--strategies", bench_command.options.strategies, "Strategies to measure (default: all)")
+      ->delimiter(',');
+  bench_app->add_option("--buyers", bench_command.options.buyers, "Buyer counts (default 1,2,8,32)")->delimiter(',');
+  bench_app->add_option("--seconds", bench_command.options.seconds, "Rough length of each measurement")
+      ->check(CLI::Range(0.01, 60.0));
+  bench_app->add_option("--spawn-buyers", bench_command.options.spawn_buyers, "Buyers for the spawn budget")
+      ->check(CLI::Range(1, 32768));
+  bench_app->add_option("--store-dir", bench_command.options.store_dir,
+                        "Where the stores are made (default /dev/shm when it is tmpfs)");
+  bench_app->add_flag("--no-peer", bench_command.no_peer, "Leave out the Python peer");
+  bench_app->add_option("--export", bench_command.exports, "Write the figures to FILE (.json, .csv or .md); repeatable");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -148,6 +190,7 @@ int main_with_errors(int argc, char** argv) {
     return kExitBadInput;
   }
   if (*strategies_app) return list_strategies();
+  if (*bench_app) return bench(bench_command, argv[0]);
   return run(command);
 }
 

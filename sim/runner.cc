@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <unordered_map>
 #include <optional>
 
 #include <fmt/format.h>
@@ -85,7 +86,14 @@ class BlockedSignals {
 // reaped when it goes.
 class Children {
  public:
-  explicit Children(const BlockedSignals& signals) : signals_(signals) {}
+  explicit Children(const BlockedSignals& signals) : signals_(signals) {
+    // Found once here, so that each child resets only these.
+    for (int signal = 1; signal < NSIG; ++signal) {
+      struct sigaction action {};
+      if (signal == SIGKILL || signal == SIGSTOP || sigaction(signal, nullptr, &action) != 0) continue;
+      if (action.sa_handler != SIG_DFL) handled_.push_back(signal);
+    }
+  }
   ~Children() { kill_all(); }
   Children(const Children&) = delete;
   Children& operator=(const Children&) = delete;
@@ -103,9 +111,7 @@ class Children {
       if (getppid() != parent) _exit(kBuyerFailed);
       // Handlers are the parent's business (a test framework's crash
       // handler, say): a child starts with every signal at its default.
-      for (int signal = 1; signal < NSIG; ++signal) {
-        if (signal != SIGKILL && signal != SIGSTOP) std::signal(signal, SIG_DFL);
-      }
+      for (int signal : handled_) std::signal(signal, SIG_DFL);
       sigprocmask(SIG_SETMASK, &signals_.original(), nullptr);
       body();
       _exit(kBuyerFailed);
@@ -164,6 +170,7 @@ class Children {
   void forget(pid_t pid) { alive_.erase(std::remove(alive_.begin(), alive_.end(), pid), alive_.end()); }
 
   const BlockedSignals& signals_;
+  std::vector<int> handled_;  // signals with a handler (or ignored) in the parent
   pid_t group_ = 0;
   std::vector<pid_t> alive_;
 };
@@ -238,7 +245,9 @@ class Run {
       : scenario_(scenario), setup_(setup), record_(record), history_(*record.history), signals_(signals),
         children_(signals), faults_(plan_buyer_faults(scenario)),
         pids_(static_cast<std::size_t>(scenario.buyers), 0),
-        statuses_(static_cast<std::size_t>(scenario.buyers), -1) {}
+        statuses_(static_cast<std::size_t>(scenario.buyers), -1) {
+    buyer_index_.reserve(static_cast<std::size_t>(scenario.buyers));
+  }
 
   void execute() {
     if (setup_.has_server()) {
@@ -345,7 +354,11 @@ class Run {
     if (signal == SIGINT || signal == SIGTERM || signal == SIGHUP) {
       record_.interrupted_by = fmt::format("SIG{}", sigabbrev_np(signal));
     }
-    while (auto event = children_.reap_one()) on_child_event(event->pid, event->status);
+    // waitpid(-1) walks every child: call it only when one has changed
+    // state, not once per fork (that made spawning quadratic).
+    if (signal == SIGCHLD) {
+      while (auto event = children_.reap_one()) on_child_event(event->pid, event->status);
+    }
     now = monotonic_ns();
     for (auto it = resume_at_.begin(); it != resume_at_.end();) {
       if (it->second <= now) {
@@ -418,7 +431,7 @@ class Run {
   std::vector<std::optional<BuyerFault>> faults_;
   std::vector<pid_t> pids_;
   std::vector<int> statuses_;  // -1 until reaped
-  std::map<pid_t, std::int64_t> buyer_index_;
+  std::unordered_map<pid_t, std::int64_t> buyer_index_;  // reserved: no allocation per fork
   std::map<pid_t, std::int64_t> resume_at_;
   std::vector<pid_t> killed_by_runner_;
   pid_t monitor_pid_ = 0;

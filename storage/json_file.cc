@@ -129,6 +129,24 @@ BuyResult buy_from_count_file(CountFile& file, const BuyRequest& request) {
   return {Outcome::kSold, read.count, read.count, 0};
 }
 
+namespace {
+
+class UnlockedCountFile final : public Store {
+ public:
+  UnlockedCountFile(const std::filesystem::path& path, JsonWrite mode) : file_(path, mode) {}
+  SearchResult search() override { return file_.read(); }
+  BuyResult buy(const BuyRequest& request) override { return buy_from_count_file(file_, request); }
+
+ private:
+  CountFile file_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_unlocked_count_file(const std::filesystem::path& path, JsonWrite mode) {
+  return std::make_unique<UnlockedCountFile>(path, mode);
+}
+
 FinalState inspect_count_file(const std::filesystem::path& path) {
   FinalState state;
   try {

@@ -62,6 +62,10 @@ class CountFile {
 // a ticket is left write the count less one. No lock: callers add their own.
 BuyResult buy_from_count_file(CountFile& file, const BuyRequest& request);
 
+// The seed's purchase on a count file with no lock at all, for benchmarks:
+// what the JSON strategies do, less their concurrency control.
+std::unique_ptr<Store> open_unlocked_count_file(const std::filesystem::path& path, JsonWrite mode);
+
 // Reads a count file after the run: its count, or why it is corrupt.
 FinalState inspect_count_file(const std::filesystem::path& path);
 

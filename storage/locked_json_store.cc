@@ -101,6 +101,10 @@ std::unique_ptr<Store> LockedJsonSetup::open(std::int64_t /*buyer*/) {
   return std::make_unique<LockedJsonStore>(path_, open_lock(), watch_, spec_.options.lock_timeout);
 }
 
+std::unique_ptr<Store> LockedJsonSetup::open_baseline() {
+  return open_unlocked_count_file(path_, JsonWrite::kRename);
+}
+
 FinalState LockedJsonSetup::inspect() {
   FinalState state = inspect_count_file(path_);
   state.lock_recoveries = watch_.recoveries();

@@ -63,6 +63,7 @@ class LockedJsonSetup : public StoreSetup {
   LockedJsonSetup(const StoreSpec& spec, std::string lock_name);
 
   std::unique_ptr<Store> open(std::int64_t buyer) override;
+  std::unique_ptr<Store> open_baseline() override;
   FinalState inspect() override;
   std::string describe_stuck() override { return watch_.describe(lock_name_); }
 

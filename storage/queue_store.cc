@@ -128,6 +128,9 @@ class QueueSetup final : public StoreSetup {
 
   std::unique_ptr<Store> open(std::int64_t buyer) override { return std::make_unique<QueueStore>(spec_, buyer); }
 
+  // The seller's own work, without the queues.
+  std::unique_ptr<Store> open_baseline() override { return open_unlocked_count_file(path_, JsonWrite::kRename); }
+
   FinalState inspect() override { return inspect_count_file(path_); }
 
   std::string describe_stuck() override {

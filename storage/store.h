@@ -132,6 +132,11 @@ class StoreSetup {
   // whether that process is alive, how many wait. Empty when unknown.
   virtual std::string describe_stuck() { return {}; }
 
+  // For benchmarks: a handle, in this process, that does the same work on
+  // the same store with no concurrency control at all (no lock, no seller):
+  // the limit the strategy is measured against.
+  virtual std::unique_ptr<Store> open_baseline() { return open(0); }
+
   // A process the store needs beside the buyers (the queue's seller). The
   // runner forks it before the buyers, calls serve() in it, and stops it
   // with SIGTERM once the buyers are reaped.

@@ -1,0 +1,285 @@
+#include "bench/budgets.h"
+
+#include <fcntl.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <linux/magic.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "sim/checker.h"
+#include "sim/history.h"
+#include "sim/result.h"
+#include "sim/runner.h"
+#include "storage/store.h"
+
+namespace ticketsim {
+namespace {
+
+double seconds_since(std::int64_t start_ns) { return static_cast<double>(monotonic_ns() - start_ns) * 1e-9; }
+
+// A directory for one measurement's store, removed afterwards.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::filesystem::path& parent) {
+    std::string pattern = (parent / "ticketsim-bench-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw RunError(fmt::format("{}: cannot make a directory", parent.string()));
+    path_ = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::filesystem::path default_store_dir() {
+  struct statfs fs {};
+  if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC) return "/dev/shm";
+  const char* tmpdir = std::getenv("TMPDIR");
+  return tmpdir && *tmpdir ? tmpdir : "/tmp";
+}
+
+std::string filesystem_of(const std::filesystem::path& dir) {
+  struct statfs fs {};
+  if (statfs(dir.c_str(), &fs) != 0) return "unknown";
+  switch (fs.f_type) {
+    case TMPFS_MAGIC: return "tmpfs";
+    case EXT4_SUPER_MAGIC: return "ext4";
+    case BTRFS_SUPER_MAGIC: return "btrfs";
+    case XFS_SUPER_MAGIC: return "xfs";
+    case OVERLAYFS_SUPER_MAGIC: return "overlayfs";
+    default: return fmt::format("0x{:x}", static_cast<unsigned long>(fs.f_type));
+  }
+}
+
+// The limit of a strategy: its store work in a tight loop, one process, no
+// concurrency control. Purchases per second.
+double baseline_rate(const StrategyInfo& strategy, const std::filesystem::path& parent, double seconds) {
+  ScratchDir dir(parent);
+  StoreSpec spec{dir.path(), fmt::format("bench-{}-{}", getpid(), strategy.name), 1'000'000'000, 1, {}};
+  std::unique_ptr<StoreSetup> setup = strategy.create(spec);
+  std::unique_ptr<Store> store = setup->open_baseline();
+  BuyRequest request{.buyer_pid = getpid()};
+  std::int64_t start = monotonic_ns();
+  std::int64_t operations = 0;
+  while (operations < 64 || seconds_since(start) < seconds) {
+    for (int i = 0; i < 64; ++i, ++operations) {
+      request.operation_id = static_cast<std::uint64_t>(operations);
+      if (store->buy(request).outcome != Outcome::kSold) throw RunError(fmt::format("{}: baseline purchase failed", strategy.name));
+    }
+  }
+  return static_cast<double>(operations) / seconds_since(start);
+}
+
+Scenario bench_scenario(std::string_view strategy, std::int64_t buyers, std::int64_t attempts) {
+  Scenario scenario;
+  scenario.file = "bench";
+  scenario.name = "bench";
+  scenario.strategy = strategy;
+  scenario.buyers = buyers;
+  scenario.attempts = attempts;
+  scenario.tickets = buyers * attempts;
+  return scenario;
+}
+
+// Sales per second of the simulator: `buyers` processes, no delay.
+double simulator_rate(std::string_view strategy, std::int64_t buyers, std::int64_t total, const std::filesystem::path& dir) {
+  std::int64_t attempts = std::max<std::int64_t>(1, total / buyers);
+  RunRecord record = run_scenario(bench_scenario(strategy, buyers, attempts), {dir});
+  Result result = make_result(record);
+  if (result.verdict != Verdict::kValid && strategy != "plain") {
+    throw RunError(fmt::format("{} at {} buyers: the run was {}", strategy, buyers, verdict_name(result.verdict)));
+  }
+  return result.metrics.sales_per_s;
+}
+
+// Seconds to fork `count` processes that exit at once, and wait for them.
+double raw_fork_seconds(std::int64_t count) {
+  std::fflush(nullptr);
+  std::int64_t start = monotonic_ns();
+  std::vector<pid_t> pids;
+  for (std::int64_t i = 0; i < count; ++i) {
+    pid_t pid = fork();
+    if (pid == 0) _exit(0);
+    if (pid < 0) break;
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) waitpid(pid, nullptr, 0);
+  return seconds_since(start);
+}
+
+// Operations per second of the checker over a clean history.
+double checker_rate(std::int64_t operations) {
+  const std::int64_t buyers = 8;
+  const std::int64_t per_buyer = operations / buyers;
+  std::vector<std::vector<Operation>> ops(buyers);
+  std::int64_t ticket = buyers * per_buyer;
+  std::int64_t t = 0;
+  for (std::int64_t i = 0; i < per_buyer; ++i) {
+    for (std::int64_t b = 0; b < buyers; ++b, --ticket, t += 2) {
+      ops[b].push_back({t, t + 1, ticket, ticket, 0, OperationKind::kBuy, Outcome::kSold});
+    }
+  }
+  std::vector<BuyerHistory> histories;
+  for (std::int64_t b = 0; b < buyers; ++b) histories.push_back({static_cast<std::int32_t>(b + 1), ops[b], {}});
+  FinalState final_state;
+  std::int64_t start = monotonic_ns();
+  CheckResult result = check_history({histories, buyers * per_buyer, final_state, 0});
+  double seconds = seconds_since(start);
+  if (!result.valid()) throw RunError("the checker judged a clean history invalid");
+  return static_cast<double>(buyers * per_buyer) / seconds;
+}
+
+// Wall seconds of a command, run to its end.
+double command_seconds(const std::vector<std::string>& argv) {
+  std::fflush(nullptr);
+  std::int64_t start = monotonic_ns();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    std::vector<char*> args;
+    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || (WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 1)) {
+    throw RunError(fmt::format("{} failed: {}", argv[0], describe_wait_status(status)));
+  }
+  return seconds_since(start);
+}
+
+}  // namespace
+
+BenchReport run_bench(const BenchOptions& options, const std::function<void(const std::string&)>& progress) {
+  BenchReport report;
+  std::filesystem::path dir = options.store_dir.empty() ? default_store_dir() : options.store_dir;
+  report.store_dir = dir.string();
+  report.store_filesystem = filesystem_of(dir);
+
+  for (const StrategyInfo& strategy : strategies()) {
+    if (!options.strategies.empty() &&
+        std::find(options.strategies.begin(), options.strategies.end(), strategy.name) == options.strategies.end()) {
+      continue;
+    }
+    progress(fmt::format("{}: one process, no concurrency control", strategy.name));
+    double limit = baseline_rate(strategy, dir, options.seconds);
+    bool is_sqlite = strategy.name.starts_with("sqlite");
+    std::string limit_name = is_sqlite ? "one connection, same statements" : "one process, no lock, same file";
+    report.figures.push_back({fmt::format("{}: one process, no concurrency control", strategy.name), limit,
+                              "purchases/s", "", 0, 0, std::nullopt});
+    auto total = static_cast<std::int64_t>(limit * options.seconds);
+    for (std::int64_t buyers : options.buyers) {
+      progress(fmt::format("{} at {} buyers", strategy.name, buyers));
+      double rate = simulator_rate(strategy.name, buyers, std::max(total, buyers), dir);
+      std::optional<double> budget;
+      if (buyers == 8 && strategy.name != "plain") budget = is_sqlite ? 0.7 : 0.85;
+      report.figures.push_back({fmt::format("{} at {} buyers", strategy.name, buyers), rate, "sales/s", limit_name,
+                                limit, rate / limit, budget});
+    }
+  }
+
+  progress(fmt::format("spawning {} buyers", options.spawn_buyers));
+  double raw = raw_fork_seconds(options.spawn_buyers);
+  RunRecord spawned = run_scenario(bench_scenario("plain", options.spawn_buyers, 1), {dir});
+  double spawn = static_cast<double>(spawned.spawn_ns) * 1e-9;
+  report.figures.push_back({fmt::format("spawn {} buyers to the barrier", options.spawn_buyers), spawn, "s",
+                            fmt::format("raw fork, exit and wait of {}", options.spawn_buyers), raw, raw / spawn,
+                            1 / 1.2});
+
+  progress("checker");
+  double checked = checker_rate(4'000'000);
+  report.figures.push_back({"checker", checked, "operations/s", "10 million operations/s", 1e7, checked / 1e7, 1.0});
+  report.figures.push_back({"history memory", static_cast<double>(sizeof(Operation)), "bytes/operation",
+                            "48 bytes/operation", 48, 48.0 / sizeof(Operation), 1.0});
+
+  if (!options.peer.empty() && !options.ticketsim.empty()) {
+    progress("the seed's load at 500 buyers: ticketsim and the Python peer");
+    ScratchDir scratch(dir);
+    std::string scenario = (scratch.path() / "seed500.toml").string();
+    std::ofstream(scenario) << "strategy = \"plain\"\ntickets = 300\nbuyers = 500\n[expect]\nverdict = \"invalid\"\n";
+    double ours = command_seconds({options.ticketsim, "run", scenario, "--store-dir", dir.string()});
+    double peer = command_seconds({"python3", options.peer.string(), "500", "300", scratch.path().string()});
+    report.figures.push_back({"seed's load, 500 buyers, 300 tickets: wall time", ours, "s",
+                              "Python multiprocessing peer", peer, peer / ours, 20.0});
+  }
+  return report;
+}
+
+namespace {
+
+std::string format_value(double value, const std::string& unit) {
+  if (unit == "s") return fmt::format("{:.3f} s", value);
+  if (value >= 1e6) return fmt::format("{:.2f}M {}", value / 1e6, unit);
+  if (value >= 1e3) return fmt::format("{:.1f}k {}", value / 1e3, unit);
+  return fmt::format("{:.0f} {}", value, unit);
+}
+
+}  // namespace
+
+void print_bench(const BenchReport& report, std::FILE* out) {
+  fmt::print(out, "store directory {} ({})\n\n", report.store_dir, report.store_filesystem);
+  fmt::print(out, "{:<48} {:>18} {:>8} {:>8}  {}\n", "figure", "value", "ratio", "budget", "limit");
+  for (const Figure& figure : report.figures) {
+    std::string ratio = figure.limit > 0 ? fmt::format("{:.2f}", figure.ratio) : "";
+    std::string budget = figure.budget ? fmt::format(">= {:.2f}", *figure.budget) : "";
+    std::string verdict = figure.budget ? (figure.met() ? "" : "  MISSED") : "";
+    std::string limit = figure.limit > 0 ? fmt::format("{} ({})", figure.limit_name, format_value(figure.limit, figure.unit == "sales/s" ? "purchases/s" : figure.unit)) : "";
+    fmt::print(out, "{:<48} {:>18} {:>8} {:>8}  {}{}\n", figure.name, format_value(figure.value, figure.unit), ratio,
+               budget, limit, verdict);
+  }
+}
+
+void export_bench(const BenchReport& report, const std::string& path) {
+  std::string extension = std::filesystem::path(path).extension().string();
+  std::string text;
+  if (extension == ".json") {
+    nlohmann::json json;
+    json["schema_version"] = 1;
+    json["store_dir"] = report.store_dir;
+    json["store_filesystem"] = report.store_filesystem;
+    for (const Figure& figure : report.figures) {
+      nlohmann::json row = {{"name", figure.name}, {"value", figure.value}, {"unit", figure.unit},
+                            {"limit_name", figure.limit_name}, {"limit", figure.limit}, {"ratio", figure.ratio},
+                            {"budget", figure.budget ? nlohmann::json(*figure.budget) : nlohmann::json(nullptr)},
+                            {"met", figure.met()}};
+      json["figures"].push_back(row);
+    }
+    text = json.dump(2) + "\n";
+  } else if (extension == ".csv") {
+    text = "name,value,unit,limit_name,limit,ratio,budget,met\n";
+    for (const Figure& f : report.figures) {
+      text += fmt::format("\"{}\",{},{},\"{}\",{},{},{},{}\n", f.name, f.value, f.unit, f.limit_name, f.limit, f.ratio,
+                          f.budget ? fmt::format("{}", *f.budget) : "", f.met() ? "yes" : "no");
+    }
+  } else if (extension == ".md") {
+    text = fmt::format("Store directory `{}` ({}).\n\n", report.store_dir, report.store_filesystem);
+    text += "| figure | value | limit | ratio | budget | met |\n| --- | ---: | --- | ---: | ---: | --- |\n";
+    for (const Figure& f : report.figures) {
+      text += fmt::format("| {} | {} | {} | {} | {} | {} |\n", f.name, format_value(f.value, f.unit),
+                          f.limit > 0 ? f.limit_name : "", f.limit > 0 ? fmt::format("{:.2f}", f.ratio) : "",
+                          f.budget ? fmt::format("≥ {:.2f}", *f.budget) : "", f.budget ? (f.met() ? "yes" : "**no**") : "");
+    }
+  } else {
+    throw InputError(fmt::format("{}: unknown export format '{}'; use .json, .csv or .md", path, extension));
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) throw InputError(fmt::format("{}: cannot write", path));
+}
+
+}  // namespace ticketsim
