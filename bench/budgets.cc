@@ -23,6 +23,11 @@
 namespace ticketsim {
 namespace {
 
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
 double seconds_since(std::int64_t start_ns) { return static_cast<double>(monotonic_ns() - start_ns) * 1e-9; }
 
 // A directory for one measurement's store, removed afterwards.
@@ -193,10 +198,16 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
     }
   }
 
-  progress(fmt::format("spawning {} buyers", options.spawn_buyers));
-  double raw = raw_fork_seconds(options.spawn_buyers);
-  RunRecord spawned = run_scenario(bench_scenario("plain", options.spawn_buyers, 1), {dir});
-  double spawn = static_cast<double>(spawned.spawn_ns) * 1e-9;
+  // Five of each, taken in turn, and the medians: one fork storm is noisy.
+  progress(fmt::format("spawning {} buyers, five times, and as many raw forks", options.spawn_buyers));
+  std::vector<double> raws, spawns;
+  for (int i = 0; i < 5; ++i) {
+    raws.push_back(raw_fork_seconds(options.spawn_buyers));
+    RunRecord spawned = run_scenario(bench_scenario("plain", options.spawn_buyers, 1), {dir});
+    spawns.push_back(static_cast<double>(spawned.spawn_ns) * 1e-9);
+  }
+  double raw = median(raws);
+  double spawn = median(spawns);
   report.figures.push_back({fmt::format("spawn {} buyers to the barrier", options.spawn_buyers), spawn, "s",
                             fmt::format("raw fork, exit and wait of {}", options.spawn_buyers), raw, raw / spawn,
                             1 / 1.2});
@@ -212,8 +223,13 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
     ScratchDir scratch(dir);
     std::string scenario = (scratch.path() / "seed500.toml").string();
     std::ofstream(scenario) << "strategy = \"plain\"\ntickets = 300\nbuyers = 500\n[expect]\nverdict = \"invalid\"\n";
-    double ours = command_seconds({options.ticketsim, "run", scenario, "--store-dir", dir.string()});
-    double peer = command_seconds({"python3", options.peer.string(), "500", "300", scratch.path().string()});
+    std::vector<double> ours_runs, peer_runs;
+    for (int i = 0; i < 3; ++i) {
+      ours_runs.push_back(command_seconds({options.ticketsim, "run", scenario, "--store-dir", dir.string()}));
+      peer_runs.push_back(command_seconds({"python3", options.peer.string(), "500", "300", scratch.path().string()}));
+    }
+    double ours = median(ours_runs);
+    double peer = median(peer_runs);
     report.figures.push_back({"seed's load, 500 buyers, 300 tickets: wall time", ours, "s",
                               "Python multiprocessing peer", peer, peer / ours, 20.0});
   }
