@@ -74,8 +74,10 @@ class SqliteStore final : public Store {
  public:
   SqliteStore(const std::filesystem::path& path, const StoreOptions& options, Begin begin)
       : connection_(path, SQLITE_OPEN_READWRITE), lock_timeout_(options.lock_timeout), begin_kind_(begin) {
-    connection_.exec(fmt::format("PRAGMA synchronous = {}", options.sqlite_synchronous).c_str());
+    // The busy handler first: many buyers open at once, and the first to
+    // open the WAL index recovers it under an exclusive lock.
     sqlite3_busy_handler(connection_.db(), &SqliteStore::on_busy, this);
+    connection_.exec(fmt::format("PRAGMA synchronous = {}", options.sqlite_synchronous).c_str());
     begin_ = connection_.prepare(begin == Begin::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
     commit_ = connection_.prepare("COMMIT");
     rollback_ = connection_.prepare("ROLLBACK");
