@@ -128,7 +128,13 @@ int bench(BenchCommand& command, const char* argv0) {
   for (std::int64_t buyers : command.options.buyers) {
     if (buyers < 1 || buyers > kMaxBuyers) throw InputError(fmt::format("--buyers: {} is not from 1 to {}", buyers, kMaxBuyers));
   }
-  for (const std::string& path : command.exports) check_output_path(path);
+  for (const std::string& path : command.exports) {
+    std::string extension = std::filesystem::path(path).extension().string();
+    if (extension != ".json" && extension != ".csv" && extension != ".md") {
+      throw InputError(fmt::format("{}: unknown export format '{}'; use .json, .csv or .md", path, extension));
+    }
+    check_output_path(path);
+  }
   std::error_code ec;
   std::filesystem::path peer = std::filesystem::path(TICKETSIM_SOURCE_DIR) / "bench" / "seed_peer.py";
   if (!command.no_peer && std::filesystem::exists(peer, ec)) command.options.peer = peer;

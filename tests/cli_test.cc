@@ -357,3 +357,30 @@ TEST_CASE("buyers die with ticketsim, even when it is killed outright") {
     CHECK(dead);
   }
 }
+
+TEST_CASE("ticketsim bench prints each figure as a ratio to its limit and exports it") {
+  TempDir dir;
+  std::string json = (dir.path / "bench.json").string();
+  std::string markdown = (dir.path / "bench.md").string();
+  Outcome run = ticketsim({"bench", "--strategies", "plain,sqlite", "--buyers", "1,2", "--seconds", "0.05",
+                           "--spawn-buyers", "20", "--no-peer", "--store-dir", dir.path.string(), "--export", json,
+                           "--export", markdown});
+  REQUIRE(run.status == 0);
+  CHECK(contains(run.out, "sqlite at 2 buyers"));
+  CHECK(contains(run.out, "spawn 20 buyers to the barrier"));
+  nlohmann::json report = nlohmann::json::parse(slurp(json));
+  std::set<std::string> names;
+  for (const auto& figure : report["figures"]) {
+    names.insert(figure["name"]);
+    CHECK(figure["value"].get<double>() > 0);
+    if (figure["limit"].get<double>() > 0) CHECK(figure["ratio"].get<double>() > 0);
+  }
+  for (const char* name : {"plain at 1 buyers", "sqlite at 2 buyers", "checker", "history memory"}) {
+    CAPTURE(name);
+    CHECK(names.count(name) == 1);
+  }
+  CHECK(contains(slurp(markdown), "| sqlite at 2 buyers |"));
+  CHECK(ticketsim({"bench", "--strategies", "spinlock"}).status == 2);
+  CHECK(ticketsim({"bench", "--export", (dir.path / "x.pdf").string(), "--strategies", "plain", "--buyers", "1",
+                   "--seconds", "0.01", "--spawn-buyers", "2", "--no-peer"}).status == 2);
+}
