@@ -148,6 +148,24 @@ int bench(BenchCommand& command, const char* argv0) {
   return 0;
 }
 
+// Checks scenario files without running them: one line each.
+int validate(const std::vector<std::string>& paths) {
+  int status = kExitAsExpected;
+  for (const std::string& path : paths) {
+    try {
+      Scenario scenario = load_scenario(path);
+      check_runnable(scenario);
+      fmt::print("{}: ok ({}, {} buyers, {} tickets, {} fault{}, expects {})\n", path, scenario.strategy,
+                 scenario.buyers, scenario.tickets, scenario.faults.size(), scenario.faults.size() == 1 ? "" : "s",
+                 verdict_name(scenario.expected));
+    } catch (const InputError& e) {
+      fmt::print(stderr, "ticketsim: {}\n", e.what());
+      status = kExitBadInput;
+    }
+  }
+  return status;
+}
+
 int list_strategies() {
   for (const StrategyInfo& info : strategies()) fmt::print("{:<17}{}\n", info.name, info.summary);
   return 0;
@@ -174,6 +192,10 @@ int main_with_errors(int argc, char** argv) {
 
   CLI::App* strategies_app = app.add_subcommand("strategies", "List the store strategies");
 
+  std::vector<std::string> validate_paths;
+  CLI::App* validate_app = app.add_subcommand("validate", "Check scenario files without running them");
+  validate_app->add_option("scenarios", validate_paths, "Scenario files (TOML)")->required();
+
   BenchCommand bench_command;
   CLI::App* bench_app = app.add_subcommand("bench", "Measure each limit and the simulator against it, with budgets");
   bench_app->add_option("--strategies", bench_command.options.strategies, "Strategies to measure (default: all)")
@@ -196,6 +218,7 @@ int main_with_errors(int argc, char** argv) {
     return kExitBadInput;
   }
   if (*strategies_app) return list_strategies();
+  if (*validate_app) return validate(validate_paths);
   if (*bench_app) return bench(bench_command, argv[0]);
   return run(command);
 }

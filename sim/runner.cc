@@ -449,11 +449,22 @@ std::string describe_wait_status(int wait_status) {
   return fmt::format("wait status {}", wait_status);
 }
 
-RunRecord run_scenario(const Scenario& scenario, const RunOptions& options) {
+void check_runnable(const Scenario& scenario) {
   const StrategyInfo* strategy = find_strategy(scenario.strategy);
   if (!strategy) throw InputError(fmt::format("{}: unknown strategy '{}'", scenario.file, scenario.strategy));
+  check_history_fits(scenario, 1 + scenario.max_attempts());
+  plan_buyer_faults(scenario);
+  bool seller_fault = std::any_of(scenario.faults.begin(), scenario.faults.end(), [](const Fault& f) { return f.seller; });
+  if (seller_fault && !strategy->has_seller) {
+    throw InputError(fmt::format("{}: a fault with target \"seller\" needs a strategy with a seller (queue), not {}",
+                                 scenario.file, scenario.strategy));
+  }
+}
+
+RunRecord run_scenario(const Scenario& scenario, const RunOptions& options) {
+  check_runnable(scenario);
+  const StrategyInfo* strategy = find_strategy(scenario.strategy);
   const std::int64_t capacity = 1 + scenario.max_attempts();
-  check_history_fits(scenario, capacity);
 
   // From here on a Ctrl-C is the runner's to handle: nothing made below may
   // be left behind by it.
@@ -467,10 +478,6 @@ RunRecord run_scenario(const Scenario& scenario, const RunOptions& options) {
     throw RunError(e.what());
   }
   bool seller_fault = std::any_of(scenario.faults.begin(), scenario.faults.end(), [](const Fault& f) { return f.seller; });
-  if (seller_fault && !setup->has_server()) {
-    throw InputError(fmt::format("{}: a fault with target \"seller\" needs a strategy with a seller (queue), not {}",
-                                 scenario.file, scenario.strategy));
-  }
 
   RunRecord record;
   record.scenario = scenario;

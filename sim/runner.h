@@ -64,6 +64,10 @@ struct RunRecord {
   std::string seller_ended;              // how it ended
 };
 
+// Checks what a scenario file alone cannot: that its history fits in memory,
+// that its faults fit its buyers and its strategy. Throws InputError.
+void check_runnable(const Scenario& scenario);
+
 // Runs `scenario`. Throws RunError when the run cannot be carried out; every
 // child is reaped and every named object removed in any case.
 RunRecord run_scenario(const Scenario& scenario, const RunOptions& options);

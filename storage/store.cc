@@ -20,7 +20,7 @@ constexpr StrategyInfo kStrategies[] = {
     {"robust-mutex", "JSON file under a robust process-shared pthread mutex", &create_robust_mutex_store},
     {"sqlite", "SQLite, BEGIN IMMEDIATE per purchase", &create_sqlite_store},
     {"sqlite-deferred", "SQLite, BEGIN DEFERRED: read, then upgrade to write", &create_sqlite_deferred_store},
-    {"queue", "one seller process serves buyers through message queues", &create_queue_store},
+    {"queue", "one seller process serves buyers through message queues", &create_queue_store, true},
 };
 
 }  // namespace

@@ -150,6 +150,7 @@ struct StrategyInfo {
   std::string_view name;
   std::string_view summary;
   std::unique_ptr<StoreSetup> (*create)(const StoreSpec& spec);
+  bool has_seller = false;  // its setup has_server(): a seller a fault can target
 };
 
 // Every strategy, in the order reports list them.

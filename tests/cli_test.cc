@@ -1,6 +1,8 @@
 // Tests of the ticketsim command as a user runs it: exit statuses, one-line
 // errors, the report and the JSON result.
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -383,4 +385,87 @@ TEST_CASE("ticketsim bench prints each figure as a ratio to its limit and export
   CHECK(ticketsim({"bench", "--strategies", "spinlock"}).status == 2);
   CHECK(ticketsim({"bench", "--export", (dir.path / "x.pdf").string(), "--strategies", "plain", "--buyers", "1",
                    "--seconds", "0.01", "--spawn-buyers", "2", "--no-peer"}).status == 2);
+}
+
+TEST_CASE("validate checks scenario files without running them") {
+  TempDir dir;
+  std::string good = dir.file("good.toml", kGoodScenario);
+  std::string bad = dir.file("bad.toml", "strategy = \"plain\"\ntickets = 1\nbuyer = 2\n");
+  std::string seller = dir.file("seller.toml", "strategy = \"sqlite\"\ntickets = 1\nbuyers = 2\n"
+                                               "[[faults]]\ntarget = \"seller\"\naction = \"kill\"\n");
+  Outcome ok = ticketsim({"validate", good});
+  CHECK(ok.status == 0);
+  CHECK(contains(ok.out, good + ": ok"));
+  Outcome mixed = ticketsim({"validate", good, bad, seller});
+  CHECK(mixed.status == 2);
+  CHECK(mixed.err_lines() == 2);
+  CHECK(contains(mixed.err, "bad.toml:3:1: unknown key 'buyer'"));
+  CHECK(contains(mixed.err, "needs a strategy with a seller"));
+  // Nothing was run: no store directory was made.
+  CHECK(!contains(mixed.out, "verdict"));
+}
+
+TEST_CASE("fork failing part-way ends the run cleanly and says how many buyers started") {
+  // As an unprivileged user whose process limit runs out after some buyers:
+  // 70 sleepers of that user, a limit of 100, and a run of 40 buyers.
+  TempDir dir;
+  std::filesystem::permissions(dir.path, std::filesystem::perms::all);
+  std::string scenario = dir.file("many.toml", "strategy = \"named-mutex\"\ntickets = 10\nbuyers = 30\n");
+  std::filesystem::permissions(scenario, std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
+                                             std::filesystem::perms::others_read);
+  const uid_t nobody = 65534;
+  std::string out_path = (dir.path / "out").string(), err_path = (dir.path / "err").string();
+  pid_t runner = fork();
+  REQUIRE(runner >= 0);
+  if (runner == 0) {
+    rlimit limit{100, 100};
+    if (setgid(nobody) != 0 || setuid(nobody) != 0 || setrlimit(RLIMIT_NPROC, &limit) != 0) _exit(120);
+    std::vector<pid_t> sleepers;
+    for (int i = 0; i < 70; ++i) {
+      pid_t sleeper = fork();
+      if (sleeper == 0) {
+        pause();
+        _exit(0);
+      }
+      if (sleeper > 0) sleepers.push_back(sleeper);
+    }
+    pid_t child = fork();
+    if (child == 0) {
+      int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(out, 1);
+      dup2(err, 2);
+      execl(kTicketsim.c_str(), kTicketsim.c_str(), "run", scenario.c_str(), "--store-dir", dir.path.c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    for (pid_t sleeper : sleepers) kill(sleeper, SIGKILL);
+    for (pid_t sleeper : sleepers) waitpid(sleeper, nullptr, 0);
+    // Anything of this user still alive now is a buyer ticketsim left behind.
+    int left = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      std::string name = entry.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos || std::stoi(name) == getpid()) continue;
+      struct stat st {};
+      if (stat(entry.path().c_str(), &st) == 0 && st.st_uid == nobody && !process_dead(std::stoi(name))) ++left;
+    }
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) + 10 * left : 99);
+  }
+  int status = 0;
+  REQUIRE(waitpid(runner, &status, 0) == runner);
+  REQUIRE(WIFEXITED(status));
+  std::string err = slurp(err_path);
+  CAPTURE(err);
+  CHECK(WEXITSTATUS(status) == 3);  // the run failed, and no buyer was left behind
+  CHECK(contains(err, "fork failed after "));
+  CHECK(contains(err, " of 30 buyers were started"));
+  CHECK(slurp(out_path).empty());
+  // The run's named mutex went with it.
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+    struct stat st {};
+    if (stat(entry.path().c_str(), &st) != 0 || st.st_uid != nobody) continue;
+    CHECK(entry.path().filename().string().find("ticketsim") == std::string::npos);
+  }
 }
