@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -373,4 +374,27 @@ TEST_CASE("sqlite-deferred retries the lock upgrade it loses") {
   CHECK(result.verdict == Verdict::kValid);
   CHECK(result.check.sold == 4);
   CHECK(result.check.retries >= 3);
+}
+
+TEST_CASE("a full filesystem makes failed purchases, counted, not a crash") {
+  // A tmpfs with room for its root, the run directory and the store's one
+  // file and no more: every write by rename needs a new file and gets ENOSPC.
+  TempDir mount_point;
+  if (mount("ticketsim-test", mount_point.path.c_str(), "tmpfs", 0, "nr_inodes=3,size=1m") != 0) {
+    MESSAGE("cannot mount a tmpfs here (needs root): skipped");
+    return;
+  }
+  struct Unmount {
+    const char* path;
+    ~Unmount() { umount2(path, MNT_DETACH); }
+  } unmount{mount_point.path.c_str()};
+  Scenario scenario = scenario_for("plain", 2, 10, 3);
+  scenario.plain_rename = true;
+  Result result = make_result(run_scenario(scenario, {mount_point.path}));
+  CHECK(result.verdict == Verdict::kInvalid);
+  CHECK(result.check.count(Anomaly::kStoreErrors) == 6);
+  CHECK(result.check.sold == 0);
+  CHECK(result.final_state.remaining == 10);
+  for (const BuyerRow& row : result.buyers) CHECK(row.ended == "exited 0");
+  require_no_children();
 }
