@@ -1,8 +1,10 @@
 #include "storage/sqlite_store.h"
 
 #include <sched.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -174,12 +176,18 @@ class SqliteStore final : public Store {
     return result;
   }
 
-  static void backoff(std::uint32_t attempt) {
-    if (attempt < 4) {
+  // Yields first, then sleeps twice as long each time, from 20us up to 32ms,
+  // by a random factor in [0.5, 1.5): a few buyers find the lock free again
+  // within microseconds, and a thousand do not all retry at once (with a
+  // 1ms ceiling, 1,000 buyers spent the lock holder's CPU on retries).
+  void backoff(std::uint32_t attempt) {
+    if (attempt < 3) {
       sched_yield();
-    } else {
-      std::this_thread::sleep_for(std::chrono::microseconds(std::min<std::uint32_t>(50 * (attempt - 3), 1000)));
+      return;
     }
+    std::uint32_t shift = std::min<std::uint32_t>(attempt - 3, 11);
+    double jitter = 0.5 + static_cast<double>(random_() % 1024) / 1024.0;
+    std::this_thread::sleep_for(std::chrono::duration<double, std::micro>(20.0 * (1u << shift) * jitter));
   }
 
   // Retries every SQLITE_BUSY until lock_timeout has passed; counts each retry.
@@ -191,7 +199,7 @@ class SqliteStore final : public Store {
       return 0;
     }
     self->retries_++;
-    backoff(static_cast<std::uint32_t>(attempt));
+    self->backoff(static_cast<std::uint32_t>(attempt));
     return 1;
   }
 
@@ -219,6 +227,7 @@ class SqliteStore final : public Store {
   sqlite3_stmt* update_;
   sqlite3_stmt* insert_;
   std::uint32_t retries_ = 0;
+  std::minstd_rand random_{static_cast<std::uint32_t>(getpid())};
   std::int64_t busy_since_ = 0;
   bool timed_out_ = false;
   bool upgrade_busy_ = false;
