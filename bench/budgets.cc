@@ -17,6 +17,7 @@
 #include "sim/checker.h"
 #include "sim/history.h"
 #include "sim/result.h"
+#include "sim/run_directory.h"
 #include "sim/runner.h"
 #include "storage/store.h"
 
@@ -29,24 +30,6 @@ double median(std::vector<double> values) {
 }
 
 double seconds_since(std::int64_t start_ns) { return static_cast<double>(monotonic_ns() - start_ns) * 1e-9; }
-
-// A directory for one measurement's store, removed afterwards.
-class ScratchDir {
- public:
-  explicit ScratchDir(const std::filesystem::path& parent) {
-    std::string pattern = (parent / "ticketsim-bench-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw RunError(fmt::format("{}: cannot make a directory", parent.string()));
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 std::filesystem::path default_store_dir() {
   struct statfs fs {};
@@ -71,7 +54,7 @@ std::string filesystem_of(const std::filesystem::path& dir) {
 // The limit of a strategy: its store work in a tight loop, one process, no
 // concurrency control. Purchases per second.
 double baseline_rate(const StrategyInfo& strategy, const std::filesystem::path& parent, double seconds) {
-  ScratchDir dir(parent);
+  RunDirectory dir(parent);
   StoreSpec spec{dir.path(), fmt::format("bench-{}-{}", getpid(), strategy.name), 1'000'000'000, 1, {}};
   std::unique_ptr<StoreSetup> setup = strategy.create(spec);
   std::unique_ptr<Store> store = setup->open_baseline();
@@ -220,7 +203,7 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
 
   if (!options.peer.empty() && !options.ticketsim.empty()) {
     progress("the seed's load at 500 buyers: ticketsim and the Python peer");
-    ScratchDir scratch(dir);
+    RunDirectory scratch(dir);
     std::string scenario = (scratch.path() / "seed500.toml").string();
     std::ofstream(scenario) << "strategy = \"plain\"\ntickets = 300\nbuyers = 500\n[expect]\nverdict = \"invalid\"\n";
     std::vector<double> ours_runs, peer_runs;

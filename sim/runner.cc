@@ -20,38 +20,10 @@
 #include <fmt/format.h>
 
 #include "sim/buyer.h"
+#include "sim/run_directory.h"
 
 namespace ticketsim {
 namespace {
-
-// The per-run directory that holds the store. Made owner-only; removed with
-// everything in it when the run ends.
-class RunDirectory {
- public:
-  explicit RunDirectory(std::filesystem::path parent) {
-    if (parent.empty()) {
-      const char* tmpdir = std::getenv("TMPDIR");
-      parent = tmpdir && *tmpdir ? tmpdir : "/tmp";
-    }
-    std::string pattern = (parent / "ticketsim-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) {
-      throw RunError(fmt::format("{}: cannot make the run directory: {}", parent.string(),
-                                 std::strerror(errno)));
-    }
-    path_ = pattern;
-  }
-  ~RunDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  RunDirectory(const RunDirectory&) = delete;
-  RunDirectory& operator=(const RunDirectory&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Blocks the signals the runner waits for (children ending, the user
 // stopping the run) for as long as it lives; children get the old mask back.
