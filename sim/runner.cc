@@ -35,9 +35,14 @@ class BlockedSignals {
     sigprocmask(SIG_BLOCK, &set_, &original_);
   }
   ~BlockedSignals() {
-    // Drop what is pending and was ours to handle, then unblock.
+    // Drop the SIGCHLDs of children already reaped. A SIGINT, SIGTERM or
+    // SIGHUP that came after the run had ended takes its default course once
+    // unblocked: the store and named objects are gone by then.
+    sigset_t children;
+    sigemptyset(&children);
+    sigaddset(&children, SIGCHLD);
     timespec zero{};
-    while (sigtimedwait(&set_, nullptr, &zero) > 0) {
+    while (sigtimedwait(&children, nullptr, &zero) > 0) {
     }
     sigprocmask(SIG_SETMASK, &original_, nullptr);
   }
@@ -322,13 +327,21 @@ class Run {
       timeout_ms = std::min<int>(timeout_ms, static_cast<int>(std::max<std::int64_t>(0, (at - now) / 1'000'000)));
     }
     timespec timeout{timeout_ms / 1000, (timeout_ms % 1000) * 1'000'000L};
-    int signal = sigtimedwait(&signals_.set(), nullptr, &timeout);
-    if (signal == SIGINT || signal == SIGTERM || signal == SIGHUP) {
-      record_.interrupted_by = fmt::format("SIG{}", sigabbrev_np(signal));
+    const timespec now_only{};
+    bool child_changed = false;
+    // The first signal may be waited for; then every other one pending, so
+    // that a SIGTERM is not left behind a SIGCHLD.
+    for (int signal = sigtimedwait(&signals_.set(), nullptr, &timeout); signal > 0;
+         signal = sigtimedwait(&signals_.set(), nullptr, &now_only)) {
+      if (signal == SIGCHLD) {
+        child_changed = true;
+      } else if (record_.interrupted_by.empty()) {
+        record_.interrupted_by = fmt::format("SIG{}", sigabbrev_np(signal));
+      }
     }
     // waitpid(-1) walks every child: call it only when one has changed
     // state, not once per fork (that made spawning quadratic).
-    if (signal == SIGCHLD) {
+    if (child_changed) {
       while (auto event = children_.reap_one()) on_child_event(event->pid, event->status);
     }
     now = monotonic_ns();
@@ -364,6 +377,7 @@ class Run {
 
   // Ends whatever still runs, and records how every buyer ended.
   void finish() {
+    handle_events(0);  // a signal that came with the last buyers' ends
     std::int64_t end = monotonic_ns();
     if (monitor_pid_ > 0) children_.stop(monitor_pid_, SIGTERM);
     if (record_.seller_pid > 0 && children_.alive(record_.seller_pid)) {

@@ -469,3 +469,25 @@ TEST_CASE("fork failing part-way ends the run cleanly and says how many buyers s
     CHECK(entry.path().filename().string().find("ticketsim") == std::string::npos);
   }
 }
+
+TEST_CASE("SIGTERM to ticketsim and all its buyers at once: still interrupted, nothing left") {
+  // As `pkill -f` does: the buyers keep ticketsim's command line. Their ends
+  // (SIGCHLD) and ticketsim's SIGTERM come together; the SIGTERM must not be lost.
+  TempDir dir;
+  std::string scenario = dir.file("long.toml", "strategy = \"named-mutex\"\ntickets = 8\nbuyers = 6\n"
+                                               "[delays]\npurchase = \"2s\"\n");
+  Running running = start_ticketsim({"run", scenario}, dir);
+  std::vector<pid_t> buyers;
+  for (int i = 0; i < 500 && buyers.size() < 6; ++i) {
+    usleep(10'000);
+    buyers = children_of(running.pid);
+  }
+  REQUIRE(buyers.size() == 6);
+  usleep(200'000);
+  for (pid_t buyer : buyers) kill(buyer, SIGTERM);
+  kill(running.pid, SIGTERM);
+  Outcome run = finish(running);
+  CHECK(run.status == 130);
+  CHECK(contains(run.out, "interrupted by SIGTERM"));
+  CHECK(shm_names_of(running.pid).empty());
+}
