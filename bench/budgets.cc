@@ -55,7 +55,7 @@ std::string filesystem_of(const std::filesystem::path& dir) {
 // concurrency control. Purchases per second.
 double baseline_rate(const StrategyInfo& strategy, const std::filesystem::path& parent, double seconds) {
   RunDirectory dir(parent);
-  StoreSpec spec{dir.path(), fmt::format("bench-{}-{}", getpid(), strategy.name), 1'000'000'000, 1, {}};
+  StoreSpec spec{dir.path(), fmt::format("bench-{}-{}", getpid(), strategy.name), 1'000'000'000, 1, {}, {}, false};
   std::unique_ptr<StoreSetup> setup = strategy.create(spec);
   std::unique_ptr<Store> store = setup->open_baseline();
   BuyRequest request{.buyer_pid = getpid()};
@@ -84,7 +84,7 @@ Scenario bench_scenario(std::string_view strategy, std::int64_t buyers, std::int
 // Sales per second of the simulator: `buyers` processes, no delay.
 double simulator_rate(std::string_view strategy, std::int64_t buyers, std::int64_t total, const std::filesystem::path& dir) {
   std::int64_t attempts = std::max<std::int64_t>(1, total / buyers);
-  RunRecord record = run_scenario(bench_scenario(strategy, buyers, attempts), {dir});
+  RunRecord record = run_scenario(bench_scenario(strategy, buyers, attempts), RunOptions(dir));
   Result result = make_result(record);
   if (result.verdict != Verdict::kValid && strategy != "plain") {
     throw RunError(fmt::format("{} at {} buyers: the run was {}", strategy, buyers, verdict_name(result.verdict)));
@@ -186,7 +186,7 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
   std::vector<double> raws, spawns;
   for (int i = 0; i < 5; ++i) {
     raws.push_back(raw_fork_seconds(options.spawn_buyers));
-    RunRecord spawned = run_scenario(bench_scenario("plain", options.spawn_buyers, 1), {dir});
+    RunRecord spawned = run_scenario(bench_scenario("plain", options.spawn_buyers, 1), RunOptions(dir));
     spawns.push_back(static_cast<double>(spawned.spawn_ns) * 1e-9);
   }
   double raw = median(raws);

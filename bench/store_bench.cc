@@ -31,7 +31,7 @@ class BenchStore {
                                                                : "/tmp/ticketsim-bench-XXXXXX";
     dir_ = mkdtemp(pattern.data());
     static int counter = 0;
-    spec_ = {dir_, "bench-" + std::to_string(getpid()) + "-" + std::to_string(counter++), tickets, 1, {}};
+    spec_ = {dir_, "bench-" + std::to_string(getpid()) + "-" + std::to_string(counter++), tickets, 1, {}, {}, false};
     setup_ = find_strategy(strategy)->create(spec_);
     if (setup_->has_server()) {
       server_ = fork();

@@ -43,6 +43,8 @@ struct RunCommand {
   std::optional<std::string> expect;
   std::string json_path;
   std::string store_dir;
+  std::string store_file;
+  bool reset = false;
 };
 
 // Fails early, before a long run, if the result could not be written there.
@@ -104,7 +106,7 @@ int run(const RunCommand& command) {
   }
   if (!command.json_path.empty()) check_output_path(command.json_path);
 
-  RunRecord record = run_scenario(scenario, {command.store_dir});
+  RunRecord record = run_scenario(scenario, RunOptions(command.store_dir, command.store_file, command.reset));
   Result result = make_result(record);
   print_report(result, stdout);
   std::fflush(stdout);
@@ -187,6 +189,9 @@ int main_with_errors(int argc, char** argv) {
   run_app->add_option("--mode", command.mode, "concurrent or serial");
   run_app->add_option("--expect", command.expect, "The verdict to expect: valid, invalid or stuck");
   run_app->add_option("--json", command.json_path, "Write the JSON result to FILE");
+  run_app->add_option("--store", command.store_file,
+                      "Use FILE as the store and keep it after the run; an existing file is refused unless --reset");
+  run_app->add_flag("--reset", command.reset, "Replace what is at --store FILE");
   run_app->add_option("--store-dir", command.store_dir,
                       "Directory in which the per-run store directory is made (default $TMPDIR or /tmp)");
 

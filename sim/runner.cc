@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -435,6 +436,40 @@ std::string describe_wait_status(int wait_status) {
   return fmt::format("wait status {}", wait_status);
 }
 
+namespace {
+
+// Refuses a store file the run must not touch, saying what is there.
+void check_store_file(const StrategyInfo& strategy, const std::filesystem::path& path, bool reset) {
+  std::string name = path.string();
+  std::filesystem::path parent = path.has_parent_path() ? path.parent_path() : ".";
+  std::error_code ec;
+  if (!std::filesystem::is_directory(parent, ec)) {
+    throw InputError(fmt::format("{}: cannot make a store there: {} is not a directory", name, parent.string()));
+  }
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;  // made by the run, kept after it
+    throw InputError(fmt::format("{}: {}", name, std::strerror(errno)));
+  }
+  if (S_ISDIR(st.st_mode)) throw InputError(fmt::format("{}: is a directory, not a store file", name));
+  if (reset) return;
+  if (S_ISLNK(st.st_mode)) {
+    throw InputError(fmt::format("{}: is a symbolic link; ticketsim does not write through one (--reset replaces the link)", name));
+  }
+  if (access(path.c_str(), R_OK | W_OK) != 0) {
+    throw InputError(fmt::format("{}: {}; nothing was changed", name, std::strerror(errno)));
+  }
+  FinalState state = strategy.inspect_file(path);
+  if (state.corrupt) {
+    throw InputError(fmt::format("{}: not a {} store ({}); nothing was changed: pass --reset to replace it", name,
+                                 strategy.name, state.problem));
+  }
+  throw InputError(fmt::format("{}: already a {} store with {} tickets left; nothing was changed: pass --reset to "
+                               "replace it", name, strategy.name, state.remaining));
+}
+
+}  // namespace
+
 void check_runnable(const Scenario& scenario) {
   const StrategyInfo* strategy = find_strategy(scenario.strategy);
   if (!strategy) throw InputError(fmt::format("{}: unknown strategy '{}'", scenario.file, scenario.strategy));
@@ -456,7 +491,9 @@ RunRecord run_scenario(const Scenario& scenario, const RunOptions& options) {
   // be left behind by it.
   BlockedSignals signals;
   RunDirectory directory(options.store_parent);
-  StoreSpec spec{directory.path(), new_run_id(), scenario.tickets, scenario.buyers, store_options(scenario)};
+  if (!options.store_file.empty()) check_store_file(*strategy, options.store_file, options.reset);
+  StoreSpec spec{directory.path(), new_run_id(), scenario.tickets, scenario.buyers, store_options(scenario),
+                 options.store_file, options.reset};
   std::unique_ptr<StoreSetup> setup;
   try {
     setup = strategy->create(spec);

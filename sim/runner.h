@@ -22,8 +22,17 @@ class RunError : public std::runtime_error {
 };
 
 struct RunOptions {
+  RunOptions() = default;
+  explicit RunOptions(std::filesystem::path parent) : store_parent(std::move(parent)) {}
+  RunOptions(std::filesystem::path parent, std::filesystem::path file, bool replace)
+      : store_parent(std::move(parent)), store_file(std::move(file)), reset(replace) {}
+
   // Where the per-run store directory is made; empty means $TMPDIR or /tmp.
   std::filesystem::path store_parent;
+  // The user's own store file (--store); it outlives the run. An existing
+  // one is refused, saying what it holds, unless `reset` (--reset).
+  std::filesystem::path store_file;
+  bool reset = false;
 };
 
 // One buyer process as the parent saw it.

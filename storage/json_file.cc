@@ -33,7 +33,10 @@ std::string count_document(std::int64_t count) {
   return fmt::format("{{\"count\": {}}}", count);
 }
 
-void CountFile::create(const std::filesystem::path& path, std::int64_t count) {
+void CountFile::create(const std::filesystem::path& path, std::int64_t count, bool replace) {
+  if (replace && ::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    throw StoreError(fmt::format("{}: cannot replace: {}", path.string(), std::strerror(errno)));
+  }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     throw StoreError(fmt::format("{}: cannot create store: {}", path.string(), std::strerror(errno)));

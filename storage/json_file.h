@@ -24,8 +24,10 @@ std::string count_document(std::int64_t count);
 // each write replaces it.
 class CountFile {
  public:
-  // Creates a new store file holding `count`; fails if the path exists.
-  static void create(const std::filesystem::path& path, std::int64_t count);
+  // Creates a new store file holding `count`, owner-only, never through a
+  // symlink. Fails if the path exists, unless `replace` (then what is there,
+  // but a directory, is removed first).
+  static void create(const std::filesystem::path& path, std::int64_t count, bool replace = false);
 
   // Opens an existing store file.
   explicit CountFile(const std::filesystem::path& path, JsonWrite mode = JsonWrite::kTruncate);

@@ -93,8 +93,8 @@ bool process_ended(std::int32_t pid) {
 }
 
 LockedJsonSetup::LockedJsonSetup(const StoreSpec& spec, std::string lock_name)
-    : spec_(spec), path_(spec.dir / "tickets.json"), lock_name_(std::move(lock_name)) {
-  CountFile::create(path_, spec.tickets);
+    : spec_(spec), path_(spec.store_file("tickets.json")), lock_name_(std::move(lock_name)) {
+  CountFile::create(path_, spec.tickets, spec.replace);
 }
 
 std::unique_ptr<Store> LockedJsonSetup::open(std::int64_t /*buyer*/) {

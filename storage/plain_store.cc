@@ -8,8 +8,8 @@ namespace {
 class PlainSetup final : public StoreSetup {
  public:
   explicit PlainSetup(const StoreSpec& spec)
-      : path_(spec.dir / "tickets.json"), write_(spec.options.plain_write) {
-    CountFile::create(path_, spec.tickets);
+      : path_(spec.store_file("tickets.json")), write_(spec.options.plain_write) {
+    CountFile::create(path_, spec.tickets, spec.replace);
   }
 
   std::unique_ptr<Store> open(std::int64_t /*buyer*/) override {

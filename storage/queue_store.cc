@@ -109,8 +109,8 @@ class QueueStore final : public Store {
 
 class QueueSetup final : public StoreSetup {
  public:
-  explicit QueueSetup(const StoreSpec& spec) : spec_(spec), path_(spec.dir / "tickets.json") {
-    CountFile::create(path_, spec.tickets);
+  explicit QueueSetup(const StoreSpec& spec) : spec_(spec), path_(spec.store_file("tickets.json")) {
+    CountFile::create(path_, spec.tickets, spec.replace);
     bip::permissions owner_only(0600);
     try {
       create(request_queue_name(spec.run_id), static_cast<std::size_t>(spec.buyers) * 2 + 16, sizeof(Request));

@@ -1,10 +1,13 @@
 #include "storage/sqlite_store.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <unistd.h>
 #include <sqlite3.h>
 
 #include <random>
+#include <cerrno>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -248,8 +251,20 @@ std::string query_text(Connection& connection, const char* sql) {
 class SqliteSetup final : public StoreSetup {
  public:
   SqliteSetup(const StoreSpec& spec, Begin begin)
-      : path_(spec.dir / "tickets.db"), options_(spec.options), begin_(begin) {
-    Connection connection(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+      : path_(spec.store_file("tickets.db")), options_(spec.options), begin_(begin) {
+    if (spec.replace) {
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        std::string file = path_.string() + suffix;
+        if (::unlink(file.c_str()) != 0 && errno != ENOENT) {
+          throw StoreError(fmt::format("{}: cannot replace: {}", file, std::strerror(errno)));
+        }
+      }
+    }
+    // Made here, owner-only, never through a symlink, never over a file.
+    int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) throw StoreError(fmt::format("{}: cannot create store: {}", path_.string(), std::strerror(errno)));
+    ::close(fd);
+    Connection connection(path_, SQLITE_OPEN_READWRITE);
     connection.exec(fmt::format("PRAGMA journal_mode = {}", options_.sqlite_journal_mode).c_str());
     connection.exec(kSchema);
     connection.exec(fmt::format("INSERT INTO inventory (id, remaining) VALUES (1, {})", spec.tickets).c_str());
@@ -264,30 +279,7 @@ class SqliteSetup final : public StoreSetup {
                        std::chrono::duration_cast<std::chrono::milliseconds>(options_.lock_timeout).count());
   }
 
-  FinalState inspect() override {
-    FinalState state;
-    try {
-      Connection connection(path_, SQLITE_OPEN_READWRITE);
-      std::string integrity = query_text(connection, "PRAGMA integrity_check");
-      if (integrity != "ok") {
-        state.corrupt = true;
-        state.problem = fmt::format("{}: integrity_check: {}", path_.filename().string(), integrity);
-        return state;
-      }
-      std::string remaining = query_text(connection, "SELECT remaining FROM inventory WHERE id = 1");
-      if (remaining.empty()) {
-        state.corrupt = true;
-        state.problem = fmt::format("{}: the inventory row is missing", path_.filename().string());
-        return state;
-      }
-      state.remaining = std::stoll(remaining);
-      state.ledger_sales = std::stoll(query_text(connection, "SELECT count(*) FROM sales"));
-    } catch (const StoreError& e) {
-      state.corrupt = true;
-      state.problem = e.what();
-    }
-    return state;
-  }
+  FinalState inspect() override { return inspect_sqlite_file(path_); }
 
  private:
   std::filesystem::path path_;
@@ -296,6 +288,31 @@ class SqliteSetup final : public StoreSetup {
 };
 
 }  // namespace
+
+FinalState inspect_sqlite_file(const std::filesystem::path& path) {
+  FinalState state;
+  try {
+    Connection connection(path, SQLITE_OPEN_READWRITE);
+    std::string integrity = query_text(connection, "PRAGMA integrity_check");
+    if (integrity != "ok") {
+      state.corrupt = true;
+      state.problem = fmt::format("{}: integrity_check: {}", path.filename().string(), integrity);
+      return state;
+    }
+    std::string remaining = query_text(connection, "SELECT remaining FROM inventory WHERE id = 1");
+    if (remaining.empty()) {
+      state.corrupt = true;
+      state.problem = fmt::format("{}: the inventory row is missing", path.filename().string());
+      return state;
+    }
+    state.remaining = std::stoll(remaining);
+    state.ledger_sales = std::stoll(query_text(connection, "SELECT count(*) FROM sales"));
+  } catch (const StoreError& e) {
+    state.corrupt = true;
+    state.problem = e.what();
+  }
+  return state;
+}
 
 std::unique_ptr<StoreSetup> create_sqlite_store(const StoreSpec& spec) {
   return std::make_unique<SqliteSetup>(spec, Begin::kImmediate);

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "storage/file_lock_store.h"
+#include "storage/json_file.h"
 #include "storage/named_mutex_store.h"
 #include "storage/plain_store.h"
 #include "storage/queue_store.h"
@@ -14,13 +15,16 @@ namespace {
 
 // The registry: one line per strategy.
 constexpr StrategyInfo kStrategies[] = {
-    {"plain", "JSON file, no lock: the seed's race (it oversells)", &create_plain_store},
-    {"named-mutex", "JSON file under a Boost.Interprocess named_mutex", &create_named_mutex_store},
-    {"file-lock", "JSON file under a kernel OFD lock on a lock file", &create_file_lock_store},
-    {"robust-mutex", "JSON file under a robust process-shared pthread mutex", &create_robust_mutex_store},
-    {"sqlite", "SQLite, BEGIN IMMEDIATE per purchase", &create_sqlite_store},
-    {"sqlite-deferred", "SQLite, BEGIN DEFERRED: read, then upgrade to write", &create_sqlite_deferred_store},
-    {"queue", "one seller process serves buyers through message queues", &create_queue_store, true},
+    {"plain", "JSON file, no lock: the seed's race (it oversells)", &create_plain_store, &inspect_count_file},
+    {"named-mutex", "JSON file under a Boost.Interprocess named_mutex", &create_named_mutex_store, &inspect_count_file},
+    {"file-lock", "JSON file under a kernel OFD lock on a lock file", &create_file_lock_store, &inspect_count_file},
+    {"robust-mutex", "JSON file under a robust process-shared pthread mutex", &create_robust_mutex_store,
+     &inspect_count_file},
+    {"sqlite", "SQLite, BEGIN IMMEDIATE per purchase", &create_sqlite_store, &inspect_sqlite_file},
+    {"sqlite-deferred", "SQLite, BEGIN DEFERRED: read, then upgrade to write", &create_sqlite_deferred_store,
+     &inspect_sqlite_file},
+    {"queue", "one seller process serves buyers through message queues", &create_queue_store, &inspect_count_file,
+     true},
 };
 
 }  // namespace

@@ -109,6 +109,17 @@ struct StoreSpec {
   std::int64_t tickets = 0;
   std::int64_t buyers = 0;  // buyer handles that will be opened: 0 .. buyers-1
   StoreOptions options;
+  // The store's own file, when the user names one (it outlives the run);
+  // empty: a file of the strategy's choosing in `dir`.
+  std::filesystem::path file;
+  // Replace what is at `file` (--reset). Without it a setup never
+  // overwrites an existing file.
+  bool replace = false;
+
+  // `file`, or `dir`/`default_name`.
+  std::filesystem::path store_file(std::string_view default_name) const {
+    return file.empty() ? dir / default_name : file;
+  }
 };
 
 // Raised when a store cannot be created, opened or inspected.
@@ -150,6 +161,9 @@ struct StrategyInfo {
   std::string_view name;
   std::string_view summary;
   std::unique_ptr<StoreSetup> (*create)(const StoreSpec& spec);
+  // What an existing store file of this kind holds, or why it is not one:
+  // for telling the user what is at a path before refusing to replace it.
+  FinalState (*inspect_file)(const std::filesystem::path& path);
   bool has_seller = false;  // its setup has_server(): a seller a fault can target
 };
 

@@ -491,3 +491,67 @@ TEST_CASE("SIGTERM to ticketsim and all its buyers at once: still interrupted, n
   CHECK(contains(run.out, "interrupted by SIGTERM"));
   CHECK(shm_names_of(running.pid).empty());
 }
+
+TEST_CASE("--store: a new file is made and kept; nothing existing is overwritten without --reset") {
+  TempDir dir;
+  std::string scenario = dir.file("s.toml", kGoodScenario);  // named-mutex, 5 tickets
+  std::string store = (dir.path / "mine.json").string();
+
+  Outcome made = ticketsim({"run", scenario, "--store", store});
+  CHECK(made.status == 0);
+  CHECK(slurp(store) == "{\"count\": 0}");
+  struct stat st {};
+  REQUIRE(stat(store.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+
+  struct Case {
+    std::string name;
+    std::string content;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"valid.json", "{\"count\": 3}", "already a named-mutex store with 3 tickets left"},
+           {"garbage.json", "garbage", "not a named-mutex store"},
+           {"empty.json", "", "not a named-mutex store"},
+           {"schema.json", "{\"tickets\": 3}", "not a named-mutex store"},
+       }) {
+    CAPTURE(c.name);
+    std::string path = dir.file(c.name, c.content);
+    Outcome refused = ticketsim({"run", scenario, "--store", path});
+    CHECK(refused.status == 2);
+    CHECK(refused.err_lines() == 1);
+    CHECK(contains(refused.err, c.message));
+    CHECK(contains(refused.err, "pass --reset"));
+    CHECK(slurp(path) == c.content);  // untouched
+
+    Outcome reset = ticketsim({"run", scenario, "--store", path, "--reset"});
+    CHECK(reset.status == 0);
+    CHECK(slurp(path) == "{\"count\": 0}");
+  }
+
+  Outcome directory = ticketsim({"run", scenario, "--store", dir.path.string(), "--reset"});
+  CHECK(directory.status == 2);
+  CHECK(contains(directory.err, "is a directory"));
+
+  // A link is never written through, and --reset replaces the link, not its target.
+  std::string target = dir.file("target.json", "precious");
+  std::string link = (dir.path / "link.json").string();
+  REQUIRE(symlink(target.c_str(), link.c_str()) == 0);
+  Outcome linked = ticketsim({"run", scenario, "--store", link});
+  CHECK(linked.status == 2);
+  CHECK(contains(linked.err, "symbolic link"));
+  CHECK(ticketsim({"run", scenario, "--store", link, "--reset"}).status == 0);
+  CHECK(slurp(target) == "precious");
+  CHECK_FALSE(std::filesystem::is_symlink(link));
+
+  // SQLite: its own file refused, then replaced; a JSON file is not a database.
+  std::string database = (dir.path / "mine.db").string();
+  CHECK(ticketsim({"run", scenario, "--strategy", "sqlite", "--store", database}).status == 0);
+  Outcome again = ticketsim({"run", scenario, "--strategy", "sqlite", "--store", database});
+  CHECK(again.status == 2);
+  CHECK(contains(again.err, "already a sqlite store with 0 tickets left"));
+  Outcome not_database = ticketsim({"run", scenario, "--strategy", "sqlite", "--store", store});
+  CHECK(not_database.status == 2);
+  CHECK(contains(not_database.err, "not a sqlite store"));
+  CHECK(slurp(store) == "{\"count\": 0}");
+}

@@ -54,7 +54,7 @@ void require_no_children() {
 }
 
 Result run(const Scenario& scenario, const TempDir& dir) {
-  RunRecord record = run_scenario(scenario, {dir.path});
+  RunRecord record = run_scenario(scenario, RunOptions(dir.path));
   return make_result(record);
 }
 
@@ -131,7 +131,7 @@ TEST_CASE("serial mode is valid even without a lock") {
   CHECK(result.check.sold == 3);
   CHECK(result.check.sold_out == 5);
   // One after another: each buyer's purchase ends before the next begins.
-  RunRecord record = run_scenario(scenario, {dir.path});
+  RunRecord record = run_scenario(scenario, RunOptions(dir.path));
   std::vector<BuyerHistory> histories = record.history->histories();
   for (std::size_t i = 1; i < histories.size(); ++i) {
     CHECK(histories[i].operations.front().start_ns > histories[i - 1].operations.back().end_ns);
@@ -161,7 +161,7 @@ TEST_CASE("the parent keeps each buyer's pid, ppid and exit status") {
 TEST_CASE("the history records every operation with its outcome") {
   Scenario scenario = scenario_for("named-mutex", 3, 4, 3);
   TempDir dir;
-  RunRecord record = run_scenario(scenario, {dir.path});
+  RunRecord record = run_scenario(scenario, RunOptions(dir.path));
   std::int64_t sold = 0;
   for (const BuyerHistory& buyer : record.history->histories()) {
     REQUIRE(!buyer.operations.empty());
@@ -181,13 +181,13 @@ TEST_CASE("the history records every operation with its outcome") {
 TEST_CASE("a run whose history cannot fit is refused before anything starts") {
   Scenario scenario = scenario_for("plain", 1000, 10, 1'000'000'000);
   TempDir dir;
-  CHECK_THROWS_AS(run_scenario(scenario, {dir.path}), InputError);
+  CHECK_THROWS_AS(run_scenario(scenario, RunOptions(dir.path)), InputError);
   CHECK(dir.empty());
 }
 
 TEST_CASE("a store that cannot be made is a run error, not a crash") {
   Scenario scenario = scenario_for("sqlite", 2, 10, 1);
-  CHECK_THROWS_AS(run_scenario(scenario, {"/nonexistent/ticketsim"}), RunError);
+  CHECK_THROWS_AS(run_scenario(scenario, RunOptions("/nonexistent/ticketsim")), RunError);
   require_no_children();
 }
 
@@ -327,7 +327,7 @@ TEST_CASE("a seller fault needs a strategy with a seller") {
   fault.seller = true;
   scenario.faults.push_back(fault);
   TempDir dir;
-  CHECK_THROWS_AS(run_scenario(scenario, {dir.path}), InputError);
+  CHECK_THROWS_AS(run_scenario(scenario, RunOptions(dir.path)), InputError);
   CHECK(dir.empty());
 }
 
@@ -390,7 +390,7 @@ TEST_CASE("a full filesystem makes failed purchases, counted, not a crash") {
   } unmount{mount_point.path.c_str()};
   Scenario scenario = scenario_for("plain", 2, 10, 3);
   scenario.plain_rename = true;
-  Result result = make_result(run_scenario(scenario, {mount_point.path}));
+  Result result = make_result(run_scenario(scenario, RunOptions(mount_point.path)));
   CHECK(result.verdict == Verdict::kInvalid);
   CHECK(result.check.count(Anomaly::kStoreErrors) == 6);
   CHECK(result.check.sold == 0);

@@ -54,7 +54,7 @@ TEST_CASE("soak: 1,000 buyers x 100 purchases per lock strategy") {
     scenario.lock_timeout = std::chrono::seconds(60);
     TempDir dir;
     {
-      RunRecord record = run_scenario(scenario, {dir.path});
+      RunRecord record = run_scenario(scenario, RunOptions(dir.path));
       Result result = make_result(record);
       CHECK(result.verdict == Verdict::kValid);
       CHECK(result.check.sold == 100'000);

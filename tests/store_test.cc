@@ -36,7 +36,7 @@ std::string unique_run_id() {
 }
 
 StoreSpec spec_for(const TempDir& dir, std::int64_t tickets) {
-  return StoreSpec{dir.path, unique_run_id(), tickets, /*buyers=*/2, {}};
+  return StoreSpec{dir.path, unique_run_id(), tickets, /*buyers=*/2, {}, {}, false};
 }
 
 // The store's server (the queue's seller), in a child process for as long
