@@ -5,6 +5,8 @@
 #include <boost/interprocess/sync/named_mutex.hpp>
 #include <fmt/format.h>
 
+#include "storage/shm_error.h"
+
 #include "storage/locked_json_store.h"
 
 namespace ticketsim {
@@ -31,7 +33,7 @@ class NamedMutexLock final : public StoreLock {
     try {
       return bip::named_mutex(bip::open_only, name.c_str());
     } catch (const bip::interprocess_exception& e) {
-      throw StoreError(fmt::format("named mutex '{}': cannot open: {}", name, e.what()));
+      throw StoreError(fmt::format("named mutex '{}': cannot open: {}", name, shm_error(e)));
     }
   }
 
@@ -46,7 +48,7 @@ class NamedMutexSetup final : public LockedJsonSetup {
       bip::permissions owner_only(0600);
       bip::named_mutex mutex(bip::create_only, mutex_name_.c_str(), owner_only);
     } catch (const bip::interprocess_exception& e) {
-      throw StoreError(fmt::format("named mutex '{}': cannot create: {}", mutex_name_, e.what()));
+      throw StoreError(fmt::format("named mutex '{}': cannot create: {}", mutex_name_, shm_error(e)));
     }
   }
 

@@ -11,6 +11,8 @@
 #include <boost/interprocess/ipc/message_queue.hpp>
 #include <fmt/format.h>
 
+#include "storage/shm_error.h"
+
 #include "storage/json_file.h"
 #include "storage/locked_json_store.h"
 #include "storage/shared_cell.h"
@@ -52,7 +54,7 @@ std::unique_ptr<bip::message_queue> open_queue(const std::string& name) {
   try {
     return std::make_unique<bip::message_queue>(bip::open_only, name.c_str());
   } catch (const bip::interprocess_exception& e) {
-    throw StoreError(fmt::format("message queue '{}': cannot open: {}", name, e.what()));
+    throw StoreError(fmt::format("message queue '{}': cannot open: {}", name, shm_error(e)));
   }
 }
 
@@ -120,7 +122,7 @@ class QueueSetup final : public StoreSetup {
       }
     } catch (const bip::interprocess_exception& e) {
       remove_all();
-      throw StoreError(fmt::format("message queues for {} buyers: cannot create: {}", spec.buyers, e.what()));
+      throw StoreError(fmt::format("message queues for {} buyers: cannot create: {}", spec.buyers, shm_error(e)));
     }
   }
 

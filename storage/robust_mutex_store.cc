@@ -12,6 +12,8 @@
 #include <boost/interprocess/shared_memory_object.hpp>
 #include <fmt/format.h>
 
+#include "storage/shm_error.h"
+
 #include "storage/locked_json_store.h"
 
 namespace ticketsim {
@@ -26,7 +28,7 @@ class RobustMutexLock final : public StoreLock {
       bip::shared_memory_object object(bip::open_only, name.c_str(), bip::read_write);
       region_ = bip::mapped_region(object, bip::read_write, 0, sizeof(pthread_mutex_t));
     } catch (const bip::interprocess_exception& e) {
-      throw StoreError(fmt::format("shared memory '{}': cannot open: {}", name, e.what()));
+      throw StoreError(fmt::format("shared memory '{}': cannot open: {}", name, shm_error(e)));
     }
     mutex_ = static_cast<pthread_mutex_t*>(region_.get_address());
   }
@@ -66,7 +68,7 @@ class RobustMutexSetup final : public LockedJsonSetup {
       object.emplace(bip::create_only, name_.c_str(), bip::read_write, owner_only);
     } catch (const bip::interprocess_exception& e) {
       // Not ours (a name in use): leave it alone.
-      throw StoreError(fmt::format("shared memory '{}': cannot create: {}", name_, e.what()));
+      throw StoreError(fmt::format("shared memory '{}': cannot create: {}", name_, shm_error(e)));
     }
     try {
       object->truncate(sizeof(pthread_mutex_t));
@@ -83,7 +85,7 @@ class RobustMutexSetup final : public LockedJsonSetup {
       }
     } catch (const bip::interprocess_exception& e) {
       bip::shared_memory_object::remove(name_.c_str());
-      throw StoreError(fmt::format("shared memory '{}': cannot size or map: {}", name_, e.what()));
+      throw StoreError(fmt::format("shared memory '{}': cannot size or map: {}", name_, shm_error(e)));
     }
   }
 

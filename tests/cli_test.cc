@@ -1,6 +1,8 @@
 // Tests of the ticketsim command as a user runs it: exit statuses, one-line
 // errors, the report and the JSON result.
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -554,4 +556,52 @@ TEST_CASE("--store: a new file is made and kept; nothing existing is overwritten
   CHECK(not_database.status == 2);
   CHECK(contains(not_database.err, "not a sqlite store"));
   CHECK(slurp(store) == "{\"count\": 0}");
+}
+
+TEST_CASE("a full /dev/shm is a clear one-line error, and nothing is left") {
+  TempDir dir;
+  std::string scenario = dir.file("s.toml", kGoodScenario);
+  std::string err_path = (dir.path / "err").string();
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // A /dev/shm of this process's own, with room for nothing.
+    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        mount("ticketsim-test", "/dev/shm", "tmpfs", 0, "size=4k,nr_inodes=1") != 0) {
+      _exit(77);
+    }
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(err, 2);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    for (const char* strategy : {"named-mutex", "robust-mutex", "queue"}) {
+      pid_t run = fork();
+      if (run == 0) {
+        execl(kTicketsim.c_str(), kTicketsim.c_str(), "run", scenario.c_str(), "--strategy", strategy,
+              static_cast<char*>(nullptr));
+        _exit(127);
+      }
+      int status = 0;
+      waitpid(run, &status, 0);
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 3) _exit(1);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) {
+    MESSAGE("cannot mount a /dev/shm of its own here (needs root): skipped");
+    return;
+  }
+  CHECK(WEXITSTATUS(status) == 0);  // each run failed with status 3
+  std::string err = slurp(err_path);
+  CAPTURE(err);
+  std::size_t lines = 0;
+  for (char c : err) lines += c == '\n';
+  CHECK(lines == 3);
+  CHECK(contains(err, "named mutex"));
+  CHECK(contains(err, "shared memory"));
+  CHECK(contains(err, "message queues"));
+  CHECK(contains(err, "/dev/shm is full"));
 }
