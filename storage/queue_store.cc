@@ -158,7 +158,11 @@ class QueueSetup final : public StoreSetup {
     bip::message_queue::size_type size = 0;
     unsigned int priority = 0;
     for (;;) {
-      requests->receive(&request, sizeof request, size, priority);
+      // Timed like every queue operation; the runner ends the seller with SIGTERM.
+      if (!requests->timed_receive(&request, sizeof request, size, priority,
+                                   deadline_after(std::chrono::milliseconds(100)))) {
+        continue;
+      }
       if (size != sizeof request) continue;
       Reply reply{request.operation_id, count, 0, Outcome::kOk};
       if (request.kind == RequestKind::kBuy) {
