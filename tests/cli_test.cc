@@ -335,6 +335,16 @@ bool process_dead(pid_t pid) {
   return close != std::string::npos && (stat[close + 2] == 'Z' || stat[close + 2] == 'X');
 }
 
+// The children of `parent` once there are `count` of them (or after 5 s).
+std::vector<pid_t> wait_for_children(pid_t parent, std::size_t count) {
+  std::vector<pid_t> children;
+  for (int i = 0; i < 500 && children.size() < count; ++i) {
+    usleep(10'000);
+    children = children_of(parent);
+  }
+  return children;
+}
+
 }  // namespace
 
 TEST_CASE("buyers die with ticketsim, even when it is killed outright") {
@@ -342,11 +352,7 @@ TEST_CASE("buyers die with ticketsim, even when it is killed outright") {
   std::string scenario = dir.file("long.toml", "strategy = \"file-lock\"\ntickets = 8\nbuyers = 6\n"
                                                "[delays]\npurchase = \"2s\"\n");
   Running running = start_ticketsim({"run", scenario}, dir);
-  std::vector<pid_t> buyers;
-  for (int i = 0; i < 500 && buyers.size() < 6; ++i) {
-    usleep(10'000);
-    buyers = children_of(running.pid);
-  }
+  std::vector<pid_t> buyers = wait_for_children(running.pid, 6);
   REQUIRE(buyers.size() == 6);
   REQUIRE(kill(running.pid, SIGKILL) == 0);
   finish(running);
@@ -479,11 +485,7 @@ TEST_CASE("SIGTERM to ticketsim and all its buyers at once: still interrupted, n
   std::string scenario = dir.file("long.toml", "strategy = \"named-mutex\"\ntickets = 8\nbuyers = 6\n"
                                                "[delays]\npurchase = \"2s\"\n");
   Running running = start_ticketsim({"run", scenario}, dir);
-  std::vector<pid_t> buyers;
-  for (int i = 0; i < 500 && buyers.size() < 6; ++i) {
-    usleep(10'000);
-    buyers = children_of(running.pid);
-  }
+  std::vector<pid_t> buyers = wait_for_children(running.pid, 6);
   REQUIRE(buyers.size() == 6);
   usleep(200'000);
   for (pid_t buyer : buyers) kill(buyer, SIGTERM);
