@@ -27,6 +27,9 @@ Result make_result(const RunRecord& record) {
   result.final_state = record.final_state;
 
   std::vector<BuyerHistory> histories = record.history->histories();
+  // Buyers are forked in order: a run interrupted while spawning started
+  // only the first ones, and only they have a history.
+  histories.resize(record.buyers.size());
   for (std::size_t i = 0; i < histories.size(); ++i) {
     const BuyerProcess& process = record.buyers[i];
     bool clean_exit = WIFEXITED(process.wait_status) && WEXITSTATUS(process.wait_status) == 0;

@@ -607,3 +607,22 @@ TEST_CASE("a full /dev/shm is a clear one-line error, and nothing is left") {
   CHECK(contains(err, "message queues"));
   CHECK(contains(err, "/dev/shm is full"));
 }
+
+TEST_CASE("SIGINT while the buyers are still being forked: the report covers those started") {
+  TempDir dir;
+  std::string scenario = dir.file("many.toml", "strategy = \"plain\"\ntickets = 10\nbuyers = 3000\n"
+                                               "[delays]\npurchase = \"1s\"\n");
+  std::string json = (dir.path / "result.json").string();
+  Running running = start_ticketsim({"run", scenario, "--json", json}, dir);
+  // Forking 3,000 buyers takes hundreds of milliseconds: stop it at 50.
+  REQUIRE(wait_for_children(running.pid, 50).size() >= 50);
+  kill(running.pid, SIGINT);
+  Outcome run = finish(running);
+  CHECK(run.status == 130);
+  nlohmann::json result = nlohmann::json::parse(slurp(json));
+  CHECK(result["verdict"] == "interrupted");
+  CHECK(result["buyers"].size() >= 50);
+  CHECK(result["buyers"].size() < 3000);
+  for (const auto& buyer : result["buyers"]) CHECK(buyer["pid"].get<int>() > 0);
+  CHECK(result["anomalies"]["unfinished_buyers"] == 0);  // ended by the runner, on purpose
+}
