@@ -1,7 +1,7 @@
 // Micro-benchmarks: one process, no contention. Each store's search and buy,
 // the same purchase with no lock (what the lock costs uncontended), recording
 // one history operation, the checker per operation, and one buyer's fork to
-// the barrier. `meson test -C build --benchmark --verbose` runs them.
+// the barrier. `meson test -C build --benchmark --suite micro --verbose` runs them.
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
