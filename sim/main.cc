@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/budgets.h"
+#include "sim/operation_log.h"
 #include "sim/report.h"
 #include "sim/result.h"
 #include "sim/runner.h"
@@ -42,6 +43,7 @@ struct RunCommand {
   std::optional<std::string> mode;
   std::optional<std::string> expect;
   std::string json_path;
+  std::string log_path;
   std::string store_dir;
   std::string store_file;
   bool reset = false;
@@ -105,6 +107,7 @@ int run(const RunCommand& command) {
     scenario.expected = *expected;
   }
   if (!command.json_path.empty()) check_output_path(command.json_path);
+  if (!command.log_path.empty()) check_output_path(command.log_path);
 
   RunRecord record = run_scenario(scenario, RunOptions(command.store_dir, command.store_file, command.reset));
   Result result = make_result(record);
@@ -113,6 +116,7 @@ int run(const RunCommand& command) {
   if (!command.json_path.empty()) {
     write_file_atomically(command.json_path, result_json(result).dump(2) + "\n");
   }
+  if (!command.log_path.empty()) write_file_atomically(command.log_path, operation_log_csv(record));
   if (result.verdict == Verdict::kInterrupted) return kExitInterrupted;
   return result.as_expected() ? kExitAsExpected : kExitNotAsExpected;
 }
@@ -187,6 +191,9 @@ int main_with_errors(int argc, char** argv) {
   run_app->add_option("--attempts", command.attempts, "Purchases per buyer, or until-sold-out");
   run_app->add_option("--seed", command.seed, "Seed for delay jitter");
   run_app->add_option("--mode", command.mode, "concurrent or serial");
+  run_app->add_option("--log", command.log_path,
+                      "Write one CSV row per operation to FILE (buyer, pid, operation, start_us, latency_us, tries, "
+                      "outcome, ticket)");
   run_app->add_option("--expect", command.expect, "The verdict to expect: valid, invalid or stuck");
   run_app->add_option("--json", command.json_path, "Write the JSON result to FILE");
   run_app->add_option("--store", command.store_file,

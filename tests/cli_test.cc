@@ -626,3 +626,38 @@ TEST_CASE("SIGINT while the buyers are still being forked: the report covers tho
   for (const auto& buyer : result["buyers"]) CHECK(buyer["pid"].get<int>() > 0);
   CHECK(result["anomalies"]["unfinished_buyers"] == 0);  // ended by the runner, on purpose
 }
+
+TEST_CASE("--log writes one CSV row per operation") {
+  TempDir dir;
+  std::string scenario = dir.file("s.toml", kGoodScenario);  // 3 buyers x 3 attempts, 5 tickets
+  std::string log = (dir.path / "ops.csv").string();
+  std::string json = (dir.path / "result.json").string();
+  Outcome run = ticketsim({"run", scenario, "--log", log, "--json", json});
+  REQUIRE(run.status == 0);
+  nlohmann::json result = nlohmann::json::parse(slurp(json));
+  std::istringstream lines(slurp(log));
+  std::string line;
+  REQUIRE(std::getline(lines, line));
+  CHECK(line == "buyer,pid,operation,start_us,latency_us,tries,outcome,ticket");
+  int searches = 0, buys = 0, sold = 0;
+  std::set<std::string> tickets;
+  while (std::getline(lines, line)) {
+    std::vector<std::string> fields;
+    std::istringstream cells(line);
+    for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
+    if (line.back() == ',') fields.push_back("");
+    REQUIRE(fields.size() == 8);
+    if (fields[2] == "search") ++searches;
+    if (fields[2] == "buy") ++buys;
+    if (fields[6] == "sold") {
+      ++sold;
+      tickets.insert(fields[7]);
+    }
+    CHECK(std::stod(fields[4]) >= 0);
+  }
+  CHECK(searches == result["searches"]);
+  CHECK(buys == result["attempts"]);
+  CHECK(sold == 5);
+  CHECK(tickets == std::set<std::string>{"1", "2", "3", "4", "5"});
+  CHECK(ticketsim({"run", scenario, "--log", "/nonexistent/ops.csv"}).status == 2);
+}
