@@ -1,8 +1,6 @@
 #include "sim/runner.h"
 
 #include <signal.h>
-#include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
@@ -10,13 +8,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <csignal>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <map>
-#include <unordered_map>
 #include <optional>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
