@@ -243,8 +243,11 @@ void print_bench(const BenchReport& report, std::FILE* out) {
   }
 }
 
-void export_bench(const BenchReport& report, const std::string& path) {
-  std::string extension = std::filesystem::path(path).extension().string();
+bool is_bench_export_format(std::string_view extension) {
+  return extension == ".json" || extension == ".csv" || extension == ".md";
+}
+
+std::string bench_export(const BenchReport& report, std::string_view extension) {
   std::string text;
   if (extension == ".json") {
     nlohmann::json json;
@@ -273,12 +276,8 @@ void export_bench(const BenchReport& report, const std::string& path) {
                           f.limit > 0 ? f.limit_name : "", f.limit > 0 ? fmt::format("{:.2f}", f.ratio) : "",
                           f.budget ? fmt::format("≥ {:.2f}", *f.budget) : "", f.budget ? (f.met() ? "yes" : "**no**") : "");
     }
-  } else {
-    throw InputError(fmt::format("{}: unknown export format '{}'; use .json, .csv or .md", path, extension));
   }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out) throw InputError(fmt::format("{}: cannot write", path));
+  return text;
 }
 
 }  // namespace ticketsim

@@ -46,7 +46,11 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
 
 void print_bench(const BenchReport& report, std::FILE* out);
 
-// Writes the report as .json, .csv or .md, chosen by the extension.
-void export_bench(const BenchReport& report, const std::string& path);
+// Whether `extension` (".json", ".csv" or ".md") is an export format.
+bool is_bench_export_format(std::string_view extension);
+
+// The report as the text of an export: .json, .csv or .md, by `extension`,
+// which is_bench_export_format() must accept.
+std::string bench_export(const BenchReport& report, std::string_view extension);
 
 }  // namespace ticketsim

@@ -136,7 +136,7 @@ int bench(BenchCommand& command, const char* argv0) {
   }
   for (const std::string& path : command.exports) {
     std::string extension = std::filesystem::path(path).extension().string();
-    if (extension != ".json" && extension != ".csv" && extension != ".md") {
+    if (!is_bench_export_format(extension)) {
       throw InputError(fmt::format("{}: unknown export format '{}'; use .json, .csv or .md", path, extension));
     }
     check_output_path(path);
@@ -150,7 +150,9 @@ int bench(BenchCommand& command, const char* argv0) {
     fmt::print(stderr, "bench: {}\n", what);
   });
   print_bench(report, stdout);
-  for (const std::string& path : command.exports) export_bench(report, path);
+  for (const std::string& path : command.exports) {
+    write_file_atomically(path, bench_export(report, std::filesystem::path(path).extension().string()));
+  }
   return 0;
 }
 
