@@ -28,7 +28,7 @@ constexpr std::size_t kListedBuyers = 16;
 void print_buyers(const Result& result, std::string& out) {
   const std::vector<BuyerRow>& rows = result.buyers;
   std::size_t clean = std::count_if(rows.begin(), rows.end(),
-                                    [](const BuyerRow& row) { return row.ended == "exited 0"; });
+                                    [](const BuyerRow& row) { return row.exit_status == 0; });
   out += fmt::format("buyers      {} reaped, {} exited 0", rows.size(), clean);
   if (!rows.empty()) out += fmt::format("; parent pid {}", rows.front().ppid);
   out += "\n";
@@ -40,7 +40,7 @@ void print_buyers(const Result& result, std::string& out) {
     }
   } else {
     for (const BuyerRow& row : rows) {
-      if (row.ended != "exited 0") {
+      if (row.exit_status != 0) {
         out += fmt::format("  buyer {} {}{}\n", row.pid, row.ended, row.error.empty() ? "" : ": " + row.error);
       }
     }

@@ -254,9 +254,10 @@ class Run {
     if (record_.seller_pid > 0 && children_.alive(record_.seller_pid)) {
       record_.seller_ended = describe_wait_status(children_.stop(record_.seller_pid, SIGTERM));
     }
+    std::vector<bool> killed_by_runner(pids_.size(), false);
     for (const auto& [pid, status] : children_.kill_all()) {
       on_child_event(pid, status);
-      if (buyer_index_.count(pid)) killed_by_runner_.push_back(pid);
+      if (auto buyer = buyer_index_.find(pid); buyer != buyer_index_.end()) killed_by_runner[buyer->second] = true;
     }
     record_.inventory = history_.monitor_samples();
 
@@ -264,9 +265,7 @@ class Run {
       const BuyerSlot& slot = history_.slot(i);
       if (pids_[i] == 0) continue;
       bool planned = faults_[i] && faults_[i]->action != FaultAction::kPause && WIFSIGNALED(statuses_[i]);
-      bool killed_by_runner =
-          std::find(killed_by_runner_.begin(), killed_by_runner_.end(), pids_[i]) != killed_by_runner_.end();
-      record_.buyers.push_back({pids_[i], slot.ppid, statuses_[i], slot.error, planned || killed_by_runner});
+      record_.buyers.push_back({pids_[i], slot.ppid, statuses_[i], slot.error, planned || killed_by_runner[i]});
       if (slot.done_ns == 0) continue;  // it did not finish; its operations still count
       if (scenario_.mode == Mode::kConcurrent) {
         record_.window_ns = std::max(record_.window_ns, slot.done_ns - record_.start_ns);
@@ -290,7 +289,6 @@ class Run {
   std::vector<int> statuses_;  // -1 until reaped
   std::unordered_map<pid_t, std::int64_t> buyer_index_;  // reserved: no allocation per fork
   std::map<pid_t, std::int64_t> resume_at_;
-  std::vector<pid_t> killed_by_runner_;
   pid_t monitor_pid_ = 0;
 };
 
