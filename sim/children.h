@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "sim/buyer.h"
@@ -21,13 +22,17 @@
 namespace ticketsim {
 
 // Blocks the signals the runner waits for (children ending, the user
-// stopping the run) for as long as it lives; children get the old mask back.
+// stopping the run) for as long as it lives. Children get the old mask back
+// with those signals unblocked, even when this one is nested in another
+// (compare holds one across all its runs).
 class BlockedSignals {
  public:
   BlockedSignals() {
     sigemptyset(&set_);
     for (int signal : {SIGCHLD, SIGINT, SIGTERM, SIGHUP}) sigaddset(&set_, signal);
     sigprocmask(SIG_BLOCK, &set_, &original_);
+    child_mask_ = original_;
+    for (int signal : {SIGCHLD, SIGINT, SIGTERM, SIGHUP}) sigdelset(&child_mask_, signal);
   }
   ~BlockedSignals() {
     // Drop the SIGCHLDs of children already reaped. A SIGINT, SIGTERM or
@@ -45,11 +50,23 @@ class BlockedSignals {
   BlockedSignals& operator=(const BlockedSignals&) = delete;
 
   const sigset_t& set() const { return set_; }
-  const sigset_t& original() const { return original_; }
+  const sigset_t& child_mask() const { return child_mask_; }
+
+  // A signal from the user (SIGINT, SIGTERM, SIGHUP) that is pending, taken
+  // off the queue: "SIGINT", or "" when there is none.
+  std::string take_pending_stop() const {
+    sigset_t stops = set_;
+    sigdelset(&stops, SIGCHLD);
+    timespec zero{};
+    int signal = sigtimedwait(&stops, nullptr, &zero);
+    if (signal <= 0) return "";
+    return std::string("SIG") + sigabbrev_np(signal);
+  }
 
  private:
   sigset_t set_;
   sigset_t original_;
+  sigset_t child_mask_;
 };
 
 // Every process the run forks: buyers, the seller, the monitor. They share
@@ -84,7 +101,7 @@ class Children {
       // Handlers are the parent's business (a test framework's crash
       // handler, say): a child starts with every signal at its default.
       for (int signal : handled_) std::signal(signal, SIG_DFL);
-      sigprocmask(SIG_SETMASK, &signals_.original(), nullptr);
+      sigprocmask(SIG_SETMASK, &signals_.child_mask(), nullptr);
       body();
       _exit(kBuyerFailed);
     }

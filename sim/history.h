@@ -72,6 +72,7 @@ class SharedHistory {
   BuyerSlot& slot(std::int64_t buyer) { return slots_[buyer]; }
   const BuyerSlot& slot(std::int64_t buyer) const { return slots_[buyer]; }
   Operation* operations(std::int64_t buyer) { return operations_ + buyer * capacity_; }
+  const Operation* operations(std::int64_t buyer) const { return operations_ + buyer * capacity_; }
 
   // Every buyer's recorded operations.
   std::vector<BuyerHistory> histories() const;

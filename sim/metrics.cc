@@ -15,6 +15,18 @@ double percentile(const std::vector<std::int64_t>& sorted, std::size_t per_mille
 
 }  // namespace
 
+double histogram_lower_s(int bucket) {
+  return kHistogramFirstLower_s * std::pow(10.0, static_cast<double>(bucket) / kHistogramBucketsPerDecade);
+}
+
+int histogram_bucket(std::int64_t latency_ns) {
+  double seconds = static_cast<double>(latency_ns) * 1e-9;
+  if (seconds <= kHistogramFirstLower_s) return 0;
+  // A small epsilon: 1 us lands in the bucket that starts at 1 us.
+  int bucket = static_cast<int>(std::floor(std::log10(seconds / kHistogramFirstLower_s) * kHistogramBucketsPerDecade + 1e-9));
+  return std::clamp(bucket, 0, kHistogramBuckets - 1);
+}
+
 LatencyStats latency_stats(std::vector<std::int64_t>& samples_ns) {
   LatencyStats stats;
   if (samples_ns.empty()) return stats;
@@ -85,6 +97,8 @@ Metrics measure(std::span<const BuyerHistory> buyers, std::int64_t window_ns, st
     metrics.attempts_per_s = static_cast<double>(attempts) / metrics.window_s;
   }
   metrics.search = latency_stats(search_ns);
+  metrics.buy_histogram.assign(kHistogramBuckets, 0);
+  for (std::int64_t latency : buy_ns) ++metrics.buy_histogram[histogram_bucket(latency)];
   metrics.buy = latency_stats(buy_ns);
   metrics.tickets_per_buyer = spread_of(metrics.sold_by_buyer);
   return metrics;

@@ -21,6 +21,15 @@ struct Spread {
   double min = 0, mean = 0, max = 0, stddev = 0;
 };
 
+// Latencies counted in log-spaced buckets, five per decade from 100 ns to
+// 1000 s: bucket i holds [histogram_lower_s(i), histogram_lower_s(i + 1)),
+// the first also everything below, the last everything above.
+inline constexpr int kHistogramBuckets = 50;
+inline constexpr int kHistogramBucketsPerDecade = 5;
+inline constexpr double kHistogramFirstLower_s = 1e-7;
+double histogram_lower_s(int bucket);
+int histogram_bucket(std::int64_t latency_ns);
+
 struct Metrics {
   double window_s = 0;  // barrier release to last buyer done
   double spawn_s = 0;   // fork to barrier, not part of the window
@@ -28,6 +37,7 @@ struct Metrics {
   double attempts_per_s = 0;
   LatencyStats search;
   LatencyStats buy;
+  std::vector<std::int64_t> buy_histogram;  // kHistogramBuckets counts
   Spread tickets_per_buyer;
   std::vector<std::int64_t> sold_by_buyer;  // in buyer order
   std::vector<std::int64_t> attempts_by_buyer;

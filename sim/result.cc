@@ -128,6 +128,9 @@ nlohmann::json result_json(const Result& result) {
                         {"attempts_per_s", metrics.attempts_per_s}};
   json["spawn_s"] = metrics.spawn_s;
   json["latency_s"] = {{"search", latency_json(metrics.search)}, {"buy", latency_json(metrics.buy)}};
+  json["latency_histogram"] = {{"first_lower_s", kHistogramFirstLower_s},
+                               {"buckets_per_decade", kHistogramBucketsPerDecade},
+                               {"buy", metrics.buy_histogram}};
   const Spread& fairness = metrics.tickets_per_buyer;
   json["fairness"] = {{"tickets_per_buyer",
                        {{"min", fairness.min}, {"mean", fairness.mean}, {"max", fairness.max},

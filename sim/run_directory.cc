@@ -11,11 +11,13 @@
 
 namespace ticketsim {
 
+std::filesystem::path RunDirectory::default_parent() {
+  const char* tmpdir = std::getenv("TMPDIR");
+  return tmpdir && *tmpdir ? tmpdir : "/tmp";
+}
+
 RunDirectory::RunDirectory(std::filesystem::path parent) {
-  if (parent.empty()) {
-    const char* tmpdir = std::getenv("TMPDIR");
-    parent = tmpdir && *tmpdir ? tmpdir : "/tmp";
-  }
+  if (parent.empty()) parent = default_parent();
   std::string pattern = (parent / "ticketsim-XXXXXX").string();
   if (!mkdtemp(pattern.data())) {
     throw RunError(fmt::format("{}: cannot make the run directory: {}", parent.string(), std::strerror(errno)));

@@ -17,6 +17,9 @@ class RunDirectory {
 
   const std::filesystem::path& path() const { return path_; }
 
+  // Where a run directory goes when no parent is given: $TMPDIR or /tmp.
+  static std::filesystem::path default_parent();
+
  private:
   std::filesystem::path path_;
 };

@@ -89,8 +89,10 @@ StoreOptions store_options(const Scenario& scenario) {
 // paused buyers, and notices a stuck run or a signal from the user.
 class Run {
  public:
-  Run(const Scenario& scenario, StoreSetup& setup, RunRecord& record, const BlockedSignals& signals)
-      : scenario_(scenario), setup_(setup), record_(record), history_(*record.history), signals_(signals),
+  Run(const Scenario& scenario, const RunOptions& options, StoreSetup& setup, RunRecord& record,
+      const BlockedSignals& signals)
+      : scenario_(scenario), options_(options), setup_(setup), record_(record), history_(*record.history),
+        signals_(signals),
         children_(signals), faults_(plan_buyer_faults(scenario)),
         pids_(static_cast<std::size_t>(scenario.buyers), 0),
         statuses_(static_cast<std::size_t>(scenario.buyers), -1) {
@@ -229,6 +231,19 @@ class Run {
       record_.stuck_at_ns = monotonic_ns() - record_.start_ns;
       record_.stuck_reason = setup_.describe_stuck();
     }
+    report_progress(now);
+  }
+
+  // -P: a sample every interval from the first release on.
+  void report_progress(std::int64_t now) {
+    if (!options_.on_progress || record_.start_ns == 0) return;
+    if (!progress_) {
+      progress_.emplace(history_, scenario_.tickets);
+      next_progress_ns_ = record_.start_ns + options_.progress_interval.count();
+    }
+    if (now < next_progress_ns_) return;
+    options_.on_progress(progress_->sample(record_.start_ns, now));
+    while (next_progress_ns_ <= now) next_progress_ns_ += options_.progress_interval.count();
   }
 
   void on_child_event(pid_t pid, int status) {
@@ -279,6 +294,7 @@ class Run {
   }
 
   const Scenario& scenario_;
+  const RunOptions& options_;
   StoreSetup& setup_;
   RunRecord& record_;
   SharedHistory& history_;
@@ -290,6 +306,8 @@ class Run {
   std::unordered_map<pid_t, std::int64_t> buyer_index_;  // reserved: no allocation per fork
   std::map<pid_t, std::int64_t> resume_at_;
   pid_t monitor_pid_ = 0;
+  std::optional<ProgressReader> progress_;
+  std::int64_t next_progress_ns_ = 0;
 };
 
 }  // namespace
@@ -374,7 +392,7 @@ RunRecord run_scenario(const Scenario& scenario, const RunOptions& options) {
   record.scenario = scenario;
   record.history = std::make_unique<SharedHistory>(scenario.buyers, capacity);
   {
-    Run run(scenario, *setup, record, signals);
+    Run run(scenario, options, *setup, record, signals);
     run.execute();
   }
   if (seller_fault && record.seller_pid) {

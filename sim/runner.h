@@ -4,12 +4,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "sim/history.h"
+#include "sim/progress.h"
 #include "sim/scenario.h"
 #include "storage/store.h"
 
@@ -33,6 +35,10 @@ struct RunOptions {
   // one is refused, saying what it holds, unless `reset` (--reset).
   std::filesystem::path store_file;
   bool reset = false;
+  // When set, called every `progress_interval` while the buyers run, with
+  // what the shared history shows (-P).
+  std::function<void(const Progress&)> on_progress;
+  Duration progress_interval{std::chrono::seconds(1)};
 };
 
 // One buyer process as the parent saw it.

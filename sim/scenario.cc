@@ -71,9 +71,10 @@ InputError::InputError(const std::string& message) : std::runtime_error([&] {
 
 namespace {
 
-constexpr std::array<std::string_view, 14> kTopKeys = {
-    "name", "description", "strategy", "tickets", "buyers", "attempts", "mode",
-    "seed", "lock_timeout", "monitor_interval", "delays", "store", "faults", "expect"};
+constexpr std::array<std::string_view, 17> kTopKeys = {
+    "name",    "description", "strategy",     "strategies",       "tickets", "buyers",
+    "runs",    "warmup",      "attempts",     "mode",             "seed",    "lock_timeout",
+    "monitor_interval",       "delays",       "store",            "faults",  "expect"};
 constexpr std::array<std::string_view, 3> kDelayKeys = {"search", "purchase", "jitter"};
 constexpr std::array<std::string_view, 3> kStoreKeys = {"json_write", "journal_mode", "synchronous"};
 constexpr std::array<std::string_view, 6> kFaultKeys = {"action", "target", "point", "count", "attempt", "duration"};
@@ -234,8 +235,11 @@ void read_fault(Scenario& scenario, const toml::table& table, const Key& where) 
                                                      : FaultPoint::kAfterWriteBeforeAck;
     } else if (name == "count") {
       fault.count = integer_value(key, node);
-      if (fault.count < 1 || fault.count > scenario.buyers) {
-        key.fail(fmt::format("must be from 1 to the number of buyers, {} (got {})", scenario.buyers, fault.count));
+      std::int64_t fewest = scenario.buyer_counts.empty()
+                                ? scenario.buyers
+                                : *std::min_element(scenario.buyer_counts.begin(), scenario.buyer_counts.end());
+      if (fault.count < 1 || fault.count > fewest) {
+        key.fail(fmt::format("must be from 1 to the number of buyers, {} (got {})", fewest, fault.count));
       }
     } else if (name == "attempt") {
       fault.attempt = integer_value(key, node);
@@ -308,6 +312,42 @@ void set_attempts(Scenario& scenario, std::string_view value, std::string_view w
   scenario.attempts = attempts;
 }
 
+void set_strategies(Scenario& scenario, const std::vector<std::string>& values, std::string_view where) {
+  if (values.empty()) fail(where, "must list at least one strategy");
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!find_strategy(values[i])) {
+      fail(where, fmt::format("unknown strategy '{}'; known: {}", values[i], strategy_names()));
+    }
+    if (std::find(values.begin(), values.begin() + i, values[i]) != values.begin() + i) {
+      fail(where, fmt::format("lists '{}' twice", values[i]));
+    }
+  }
+  scenario.strategies = values;
+  scenario.strategy = values.front();
+}
+
+void set_buyer_counts(Scenario& scenario, const std::vector<std::int64_t>& values, std::string_view where) {
+  if (values.empty()) fail(where, "must list at least one buyer count");
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    set_buyers(scenario, values[i], where);
+    if (std::find(values.begin(), values.begin() + i, values[i]) != values.begin() + i) {
+      fail(where, fmt::format("lists {} twice", values[i]));
+    }
+  }
+  scenario.buyer_counts = values;
+  scenario.buyers = values.front();
+}
+
+void set_runs(Scenario& scenario, std::int64_t value, std::string_view where) {
+  if (value < 1 || value > kMaxRuns) fail(where, fmt::format("must be from 1 to {} (got {})", kMaxRuns, value));
+  scenario.runs = value;
+}
+
+void set_warmup(Scenario& scenario, std::int64_t value, std::string_view where) {
+  if (value < 0 || value > kMaxRuns) fail(where, fmt::format("must be from 0 to {} (got {})", kMaxRuns, value));
+  scenario.warmup = value;
+}
+
 Scenario parse_scenario(std::string_view text, const std::string& path) {
   Scenario scenario;
   scenario.file = path;
@@ -333,9 +373,28 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
     } else if (name == "tickets") {
       set_tickets(scenario, integer_value(key, node), key.where());
       has_tickets = true;
+    } else if (name == "strategies") {
+      if (root.contains("strategy")) key.fail("give either 'strategy' or 'strategies', not both");
+      std::vector<std::string> values;
+      if (!node.is_array()) key.fail("must be a list of strategy names");
+      for (const toml::node& entry : *node.as_array()) values.push_back(string_value(key, entry));
+      set_strategies(scenario, values, key.where());
+      has_strategy = true;
     } else if (name == "buyers") {
-      set_buyers(scenario, integer_value(key, node), key.where());
+      if (node.is_array()) {
+        std::vector<std::int64_t> values;
+        for (const toml::node& entry : *node.as_array()) values.push_back(integer_value(key, entry));
+        set_buyer_counts(scenario, values, key.where());
+      } else if (node.is_integer()) {
+        set_buyers(scenario, integer_value(key, node), key.where());
+      } else {
+        key.fail("must be an integer, or a list of them for a comparison");
+      }
       has_buyers = true;
+    } else if (name == "runs") {
+      set_runs(scenario, integer_value(key, node), key.where());
+    } else if (name == "warmup") {
+      set_warmup(scenario, integer_value(key, node), key.where());
     } else if (name == "attempts") {
       if (node.is_integer()) set_attempts(scenario, std::to_string(node.as_integer()->get()), key.where());
       else set_attempts(scenario, string_value(key, node), key.where());
@@ -364,7 +423,7 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
       read_expect(scenario, table_value(key, node));
     }
   }
-  if (!has_strategy) fail(path, "missing key 'strategy'");
+  if (!has_strategy) fail(path, "missing key 'strategy' (or 'strategies')");
   if (!has_tickets) fail(path, "missing key 'tickets'");
   if (!has_buyers) fail(path, "missing key 'buyers'");
   // Faults last: their counts are checked against the number of buyers.

@@ -69,9 +69,18 @@ struct Scenario {
   bool plain_rename = false;          // plain writes by rename instead of truncate-and-write
   std::string journal_mode = "wal";   // SQLite
   std::string synchronous = "normal"; // SQLite
+  // The comparison matrix (`ticketsim compare`): every strategy against
+  // every buyer count, `runs` times each after `warmup` runs not recorded.
+  // `strategy` and `buyers` above are the first of each list.
+  std::vector<std::string> strategies;
+  std::vector<std::int64_t> buyer_counts;
+  std::optional<std::int64_t> runs;
+  std::int64_t warmup = 0;
 
   // Purchases a buyer makes at most, whatever `attempts` says.
   std::int64_t max_attempts() const { return attempts ? *attempts : tickets + 1; }
+  // More than one strategy or buyer count: a matrix for `compare`.
+  bool has_matrix() const { return strategies.size() > 1 || buyer_counts.size() > 1; }
 };
 
 // Bad input: a one-line message that names the file, and the line, column and
@@ -95,10 +104,16 @@ void set_strategy(Scenario& scenario, std::string_view value, std::string_view w
 void set_buyers(Scenario& scenario, std::int64_t value, std::string_view where);
 void set_tickets(Scenario& scenario, std::int64_t value, std::string_view where);
 void set_attempts(Scenario& scenario, std::string_view value, std::string_view where);
+// The matrix: each list replaces the scenario's, checked as its key is.
+void set_strategies(Scenario& scenario, const std::vector<std::string>& values, std::string_view where);
+void set_buyer_counts(Scenario& scenario, const std::vector<std::int64_t>& values, std::string_view where);
+void set_runs(Scenario& scenario, std::int64_t value, std::string_view where);
+void set_warmup(Scenario& scenario, std::int64_t value, std::string_view where);
 
 // Limits on what one run may ask for.
 inline constexpr std::int64_t kMaxBuyers = 32768;
 inline constexpr std::int64_t kMaxTickets = 100'000'000;
 inline constexpr std::int64_t kMaxAttempts = 1'000'000'000;
+inline constexpr std::int64_t kMaxRuns = 1000;
 
 }  // namespace ticketsim

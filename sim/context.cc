@@ -1,0 +1,211 @@
+#include "sim/context.h"
+
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include <boost/version.hpp>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "sim/build_info.h"
+
+#ifndef TICKETSIM_BUILD_TYPE
+#define TICKETSIM_BUILD_TYPE "unknown"
+#endif
+#ifndef TICKETSIM_COMPILER
+#define TICKETSIM_COMPILER "unknown"
+#endif
+
+namespace ticketsim {
+namespace {
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      std::size_t colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+  }
+  return "unknown";
+}
+
+std::string kernel() {
+  utsname name{};
+  if (uname(&name) != 0) return "unknown";
+  return fmt::format("{} {} {} {}", name.sysname, name.release, name.version, name.machine);
+}
+
+// When /proc/self/mountinfo has no line for the device: the magic numbers
+// of the file systems a store is likely to be on.
+std::string filesystem_from_magic(const std::filesystem::path& path) {
+  struct statfs info {};
+  if (statfs(path.c_str(), &info) != 0) return "unknown";
+  switch (static_cast<unsigned long>(info.f_type)) {
+    case 0x01021994: return "tmpfs";
+    case 0xEF53: return "ext2/ext3/ext4";
+    case 0x9123683E: return "btrfs";
+    case 0x58465342: return "xfs";
+    case 0x794c7630: return "overlay";
+    case 0x6969: return "nfs";
+    case 0x2FC12FC1: return "zfs";
+    case 0xF2F52010: return "f2fs";
+    case 0x858458f6: return "ramfs";
+    case 0x65735546: return "fuse";
+    default: return fmt::format("0x{:x}", static_cast<unsigned long>(info.f_type));
+  }
+}
+
+std::string utc_now() {
+  auto now = std::chrono::system_clock::now();
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(now));
+}
+
+}  // namespace
+
+std::string filesystem_type(const std::filesystem::path& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return "unknown";
+  // mountinfo: "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw"
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  std::string device = fmt::format("{}:{}", major(st.st_dev), minor(st.st_dev));
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, numbers;
+    fields >> id >> parent >> numbers;
+    if (numbers != device) continue;
+    std::size_t separator = line.find(" - ");
+    if (separator == std::string::npos) continue;
+    std::istringstream rest(line.substr(separator + 3));
+    std::string type;
+    rest >> type;
+    if (!type.empty()) return type;
+  }
+  return filesystem_from_magic(path);
+}
+
+std::string file_sha256(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string bytes = text.str();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1) return "";
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+std::string shell_command(const std::vector<std::string>& words) {
+  std::string line;
+  for (const std::string& word : words) {
+    if (!line.empty()) line += ' ';
+    bool plain = !word.empty() && word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                         "0123456789_-+=.,/:@%") == std::string::npos;
+    if (plain) {
+      line += word;
+      continue;
+    }
+    line += '\'';
+    for (char c : word) line += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    line += '\'';
+  }
+  return line;
+}
+
+Context collect_context(const std::filesystem::path& store_dir, const std::string& scenario_file,
+                        std::uint64_t seed, const std::vector<std::string>& argv) {
+  Context context;
+  context.ticketsim_version = TICKETSIM_VERSION;
+  context.git_revision = TICKETSIM_GIT_REVISION;
+  context.build_type = TICKETSIM_BUILD_TYPE;
+  context.compiler = TICKETSIM_COMPILER;
+  context.cpu_model = cpu_model();
+  context.cpus_online = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  cpu_set_t usable;
+  CPU_ZERO(&usable);
+  context.cpus_usable = sched_getaffinity(0, sizeof usable, &usable) == 0 ? CPU_COUNT(&usable) : context.cpus_online;
+  context.kernel = kernel();
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(store_dir, ec);
+  context.store_dir = (ec ? store_dir : absolute).string();
+  context.store_filesystem = filesystem_type(store_dir);
+  context.sqlite_version = sqlite3_libversion();
+  context.boost_version = fmt::format("{}.{}.{}", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100);
+  context.scenario_file = scenario_file;
+  context.scenario_sha256 = file_sha256(scenario_file);
+  context.seed = seed;
+  context.command_line = shell_command(argv);
+  context.started_at = utc_now();
+  return context;
+}
+
+nlohmann::json context_json(const Context& c) {
+  return {{"ticketsim_version", c.ticketsim_version},
+          {"git_revision", c.git_revision},
+          {"build_type", c.build_type},
+          {"compiler", c.compiler},
+          {"cpu_model", c.cpu_model},
+          {"cpus_online", c.cpus_online},
+          {"cpus_usable", c.cpus_usable},
+          {"kernel", c.kernel},
+          {"store_dir", c.store_dir},
+          {"store_filesystem", c.store_filesystem},
+          {"sqlite_version", c.sqlite_version},
+          {"boost_version", c.boost_version},
+          {"scenario_file", c.scenario_file},
+          {"scenario_sha256", c.scenario_sha256},
+          {"seed", c.seed},
+          {"command_line", c.command_line},
+          {"started_at", c.started_at}};
+}
+
+Context context_from_json(const nlohmann::json& json) {
+  Context c;
+  if (!json.is_object()) return c;
+  auto text = [&](const char* key) { return json.contains(key) && json[key].is_string() ? json[key].get<std::string>() : ""; };
+  auto number = [&](const char* key) { return json.contains(key) && json[key].is_number_integer() ? json[key].get<int>() : 0; };
+  c.ticketsim_version = text("ticketsim_version");
+  c.git_revision = text("git_revision");
+  c.build_type = text("build_type");
+  c.compiler = text("compiler");
+  c.cpu_model = text("cpu_model");
+  c.cpus_online = number("cpus_online");
+  c.cpus_usable = number("cpus_usable");
+  c.kernel = text("kernel");
+  c.store_dir = text("store_dir");
+  c.store_filesystem = text("store_filesystem");
+  c.sqlite_version = text("sqlite_version");
+  c.boost_version = text("boost_version");
+  c.scenario_file = text("scenario_file");
+  c.scenario_sha256 = text("scenario_sha256");
+  c.seed = json.contains("seed") && json["seed"].is_number_unsigned() ? json["seed"].get<std::uint64_t>() : 0;
+  c.command_line = text("command_line");
+  c.started_at = text("started_at");
+  return c;
+}
+
+std::string context_lines(const Context& c) {
+  return fmt::format("ticketsim {} ({}, {}, {}); SQLite {}, Boost {}\n"
+                     "{} x {} usable of {}; {}; stores on {} ({})\n",
+                     c.ticketsim_version, c.git_revision, c.build_type, c.compiler, c.sqlite_version,
+                     c.boost_version, c.cpu_model, c.cpus_usable, c.cpus_online, c.kernel, c.store_filesystem,
+                     c.store_dir);
+}
+
+}  // namespace ticketsim

@@ -1,0 +1,129 @@
+#include "sim/exports.h"
+
+#include <fmt/format.h>
+
+#include "sim/checker.h"
+#include "sim/report.h"
+
+namespace ticketsim {
+namespace {
+
+std::string csv_field(const std::string& value) {
+  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+  std::string quoted = "\"";
+  for (char c : value) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+// Markdown table cells: a pipe would end the cell.
+std::string md_cell(std::string value) {
+  std::string escaped;
+  for (char c : value) escaped += c == '|' ? std::string("\\|") : std::string(1, c);
+  return escaped;
+}
+
+std::string matrix_line(const Comparison& c) {
+  std::string line = fmt::format("{} strateg{} x {} buyer count{} x {} run{}", c.strategies.size(),
+                                 c.strategies.size() == 1 ? "y" : "ies", c.buyers.size(),
+                                 c.buyers.size() == 1 ? "" : "s", c.runs, c.runs == 1 ? "" : "s");
+  if (c.warmup > 0) line += fmt::format(" ({} warm-up run{} per cell not counted)", c.warmup, c.warmup == 1 ? "" : "s");
+  return line;
+}
+
+}  // namespace
+
+bool is_export_format(std::string_view extension) {
+  return extension == ".json" || extension == ".csv" || extension == ".md" || extension == ".html";
+}
+
+std::string export_text(const Comparison& comparison, std::string_view extension) {
+  if (extension == ".json") return comparison_json(comparison).dump(2) + "\n";
+  if (extension == ".csv") return comparison_csv(comparison);
+  if (extension == ".md") return comparison_markdown(comparison);
+  return comparison_html(comparison);
+}
+
+std::string correct_runs(const Cell& cell) {
+  std::string text = fmt::format("{} of {}", cell.valid, cell.runs.size());
+  std::string why;
+  if (cell.invalid) why += fmt::format("invalid {}", cell.invalid);
+  if (cell.stuck) why += fmt::format("{}stuck {}", why.empty() ? "" : ", ", cell.stuck);
+  if (cell.interrupted) why += fmt::format("{}interrupted {}", why.empty() ? "" : ", ", cell.interrupted);
+  return why.empty() ? text : text + " (" + why + ")";
+}
+
+std::string relative_text(const Cell& cell, bool spread) {
+  if (cell.reference || !spread) return fmt::format("{:.2f}", cell.relative);
+  return fmt::format("{:.2f} ± {:.2f}", cell.relative, cell.relative_error);
+}
+
+std::string comparison_csv(const Comparison& comparison) {
+  std::string out =
+      "strategy,buyers,run,seed,verdict,expected_verdict,tickets,sold,remaining,sales_per_s,window_s,"
+      "buys,buy_mean_s,buy_p50_s,buy_p90_s,buy_p99_s,buy_p99_9_s,buy_max_s,search_p99_s,retries,indeterminate,"
+      "timeouts,anomalies";
+  for (int i = 0; i < kAnomalyClasses; ++i) out += fmt::format(",{}", anomaly_key(static_cast<Anomaly>(i)));
+  out += ",repeat_command\n";
+  for (const RunRow& row : comparison.rows) {
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{}",
+                       csv_field(row.strategy), row.buyers, row.run, row.seed, row.verdict, row.expected_verdict,
+                       row.tickets, row.sold, row.remaining ? std::to_string(*row.remaining) : "", row.sales_per_s,
+                       row.window_s, row.buy.count, row.buy.mean, row.buy.p50, row.buy.p90, row.buy.p99,
+                       row.buy.p999, row.buy.max, row.search.p99, row.retries, row.indeterminate, row.timeouts,
+                       row.anomaly_total());
+    for (const auto& [key, count] : row.anomalies) out += fmt::format(",{}", count);
+    out += "," + csv_field(row.repeat_command) + "\n";
+  }
+  return out;
+}
+
+std::string comparison_markdown(const Comparison& comparison) {
+  const Context& c = comparison.context;
+  std::vector<Cell> cells = cells_of(comparison);
+  bool spread = comparison.runs > 1;
+  std::string out = fmt::format("# ticketsim: {}\n\n", comparison.scenario_name);
+  out += fmt::format("{}.\n\n", matrix_line(comparison));
+  out += fmt::format("| Strategy | Buyers | Sales/s (median) | ± stddev | CV | Relative | p99 buy | Correct runs |\n");
+  out += "|:--|--:|--:|--:|--:|--:|--:|:--|\n";
+  for (const Cell& cell : cells) {
+    out += fmt::format("| {} | {} | {} | {} | {:.1f}% | {} | {} | {} |\n", md_cell(cell.strategy), cell.buyers,
+                       format_rate(cell.median), format_rate(cell.stddev), cell.cv * 100,
+                       relative_text(cell, spread), format_seconds(cell.buy_p99_s), correct_runs(cell));
+  }
+  out += "\nRelative: median sales/s against the fastest strategy at the same buyer count that was correct in "
+         "every run.\n\n";
+  for (const std::string& line : summary_lines(comparison, cells)) out += fmt::format("- {}\n", md_cell(line));
+  out += fmt::format("\n<details><summary>Context</summary>\n\n"
+                     "- ticketsim {} ({}), {} build, {}\n"
+                     "- {}, {} of {} CPUs usable\n"
+                     "- {}\n"
+                     "- stores on {} ({})\n"
+                     "- SQLite {}, Boost {}\n"
+                     "- scenario {} (sha256 {}), seed {}\n"
+                     "- started {}: `{}`\n\n</details>\n",
+                     c.ticketsim_version, c.git_revision, c.build_type, c.compiler, c.cpu_model, c.cpus_usable,
+                     c.cpus_online, c.kernel, c.store_filesystem, c.store_dir, c.sqlite_version, c.boost_version,
+                     c.scenario_file, c.scenario_sha256, c.seed, c.started_at, c.command_line);
+  return out;
+}
+
+void print_comparison(const Comparison& comparison, std::FILE* out) {
+  std::vector<Cell> cells = cells_of(comparison);
+  bool spread = comparison.runs > 1;
+  std::string text = context_lines(comparison.context);
+  text += fmt::format("\n{}: {}\n\n", comparison.scenario_name, matrix_line(comparison));
+  std::size_t width = 8;
+  for (const Cell& cell : cells) width = std::max(width, cell.strategy.size());
+  text += fmt::format("{:<{}}  {:>6}  {:>10}  {:>9}  {:>6}  {:>12}  {:>9}  {}\n", "strategy", width, "buyers",
+                      "sales/s", "± stddev", "CV", "relative", "p99 buy", "correct runs");
+  for (const Cell& cell : cells) {
+    text += fmt::format("{:<{}}  {:>6}  {:>10}  {:>9}  {:>5.1f}%  {:>12}  {:>9}  {}\n", cell.strategy, width,
+                        cell.buyers, format_rate(cell.median), format_rate(cell.stddev), cell.cv * 100,
+                        relative_text(cell, spread), format_seconds(cell.buy_p99_s), correct_runs(cell));
+  }
+  text += "\nsummary\n";
+  for (const std::string& line : summary_lines(comparison, cells)) text += fmt::format("  {}\n", line);
+  std::fputs(text.c_str(), out);
+}
+
+}  // namespace ticketsim
