@@ -20,6 +20,13 @@ Scenario cell_scenario(const Scenario& base, const std::string& strategy, std::i
 
 }  // namespace
 
+void check_matrix(const Scenario& scenario, const std::vector<std::string>& strategies,
+                  const std::vector<std::int64_t>& buyers) {
+  for (const std::string& strategy : strategies) {
+    for (std::int64_t count : buyers) check_runnable(cell_scenario(scenario, strategy, count, scenario.seed));
+  }
+}
+
 Comparison run_comparison(const Scenario& base, const Context& context, const CompareOptions& options) {
   Comparison comparison;
   comparison.context = context;
@@ -29,9 +36,7 @@ Comparison run_comparison(const Scenario& base, const Context& context, const Co
   comparison.buyers = options.buyers;
   comparison.runs = options.runs;
   comparison.warmup = options.warmup;
-  for (const std::string& strategy : options.strategies) {
-    for (std::int64_t buyers : options.buyers) check_runnable(cell_scenario(base, strategy, buyers, base.seed));
-  }
+  check_matrix(base, options.strategies, options.buyers);
 
   struct Planned {
     std::string strategy;

@@ -30,6 +30,11 @@ struct CompareOptions {
       before_run;
 };
 
+// Checks that every cell of the matrix could run (InputError), without
+// running any: strategies x buyers of `scenario` (or its one cell).
+void check_matrix(const Scenario& scenario, const std::vector<std::string>& strategies,
+                  const std::vector<std::int64_t>& buyers);
+
 // Checks every cell first (InputError), then runs them. Measured runs go
 // round the matrix R times rather than one cell R times in a row, so that
 // a slow spell of the machine spreads over every cell instead of landing

@@ -231,9 +231,9 @@ int compare(const CompareCommand& command, const std::vector<std::string>& argv)
   check_exports(command.exports);
 
   CompareOptions options;
-  options.strategies = scenario.strategies.empty() ? std::vector<std::string>{scenario.strategy} : scenario.strategies;
-  options.buyers = scenario.buyer_counts.empty() ? std::vector<std::int64_t>{scenario.buyers} : scenario.buyer_counts;
-  options.runs = scenario.runs.value_or(3);
+  options.strategies = scenario.compared_strategies();
+  options.buyers = scenario.compared_buyers();
+  options.runs = scenario.compared_runs();
   options.warmup = scenario.warmup;
   options.run = RunOptions(command.store_dir);
   options.repeat_words = repeat;
@@ -336,10 +336,17 @@ int validate(const std::vector<std::string>& paths) {
   for (const std::string& path : paths) {
     try {
       Scenario scenario = load_scenario(path);
+      std::string faults = fmt::format("{} fault{}", scenario.faults.size(), scenario.faults.size() == 1 ? "" : "s");
+      if (scenario.has_matrix()) {
+        check_matrix(scenario, scenario.compared_strategies(), scenario.compared_buyers());
+        fmt::print("{}: ok (compare: {} strategies x {} buyer counts x {} runs, {} tickets, {})\n", path,
+                   scenario.compared_strategies().size(), scenario.compared_buyers().size(),
+                   scenario.compared_runs(), scenario.tickets, faults);
+        continue;
+      }
       check_runnable(scenario);
-      fmt::print("{}: ok ({}, {} buyers, {} tickets, {} fault{}, expects {})\n", path, scenario.strategy,
-                 scenario.buyers, scenario.tickets, scenario.faults.size(), scenario.faults.size() == 1 ? "" : "s",
-                 verdict_name(scenario.expected));
+      fmt::print("{}: ok ({}, {} buyers, {} tickets, {}, expects {})\n", path, scenario.strategy, scenario.buyers,
+                 scenario.tickets, faults, verdict_name(scenario.expected));
     } catch (const InputError& e) {
       fmt::print(stderr, "ticketsim: {}\n", e.what());
       status = kExitBadInput;

@@ -81,6 +81,11 @@ struct Scenario {
   std::int64_t max_attempts() const { return attempts ? *attempts : tickets + 1; }
   // More than one strategy or buyer count: a matrix for `compare`.
   bool has_matrix() const { return strategies.size() > 1 || buyer_counts.size() > 1; }
+  // The matrix `compare` runs: the lists, or the one strategy and count.
+  std::vector<std::string> compared_strategies() const { return strategies.empty() ? std::vector{strategy} : strategies; }
+  std::vector<std::int64_t> compared_buyers() const { return buyer_counts.empty() ? std::vector{buyers} : buyer_counts; }
+  std::int64_t compared_runs() const { return runs.value_or(kDefaultRuns); }
+  static constexpr std::int64_t kDefaultRuns = 3;
 };
 
 // Bad input: a one-line message that names the file, and the line, column and

@@ -661,3 +661,267 @@ TEST_CASE("--log writes one CSV row per operation") {
   CHECK(tickets == std::set<std::string>{"1", "2", "3", "4", "5"});
   CHECK(ticketsim({"run", scenario, "--log", "/nonexistent/ops.csv"}).status == 2);
 }
+
+// ---------------------------------------------------------------------------
+// compare, --export, report and -P.
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::size_t count_of(const std::string& text, const std::string& part) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
+  return count;
+}
+
+// Two strategies x two buyer counts x two runs, a few tickets each.
+const char* kMatrixScenario = R"(name = "matrix"
+strategies = ["named-mutex", "sqlite"]
+buyers = [1, 3]
+runs = 2
+tickets = 30
+attempts = "until-sold-out"
+seed = 5
+)";
+
+}  // namespace
+
+TEST_CASE("compare runs every cell, round the matrix, and writes each export its extension names") {
+  TempDir dir;
+  std::string scenario = dir.file("matrix.toml", kMatrixScenario);
+  std::string base = (dir.path / "out").string();
+  Outcome run = ticketsim({"compare", scenario, "--export", base + ".json", "--export", base + ".csv", "--export",
+                           base + ".md", "--export", base + ".html"});
+  CAPTURE(run.out);
+  CAPTURE(run.err);
+  REQUIRE(run.status == 0);
+  // One line per run on stderr, numbered.
+  CHECK(count_of(run.err, "/8] ") == 8);
+  CHECK(contains(run.out, "matrix: 2 strategies x 2 buyer counts x 2 runs"));
+  CHECK(contains(run.out, "summary"));
+  CHECK(contains(run.out, "sold fastest"));
+
+  nlohmann::json json = nlohmann::json::parse(slurp(base + ".json"));
+  CHECK(json["schema_version"] == 1);
+  CHECK(json["kind"] == "ticketsim-comparison");
+  CHECK(json["matrix"]["strategies"] == nlohmann::json({"named-mutex", "sqlite"}));
+  CHECK(json["matrix"]["buyers"] == nlohmann::json({1, 3}));
+  CHECK(json["context"]["scenario_sha256"].get<std::string>().size() == 64);
+  CHECK(contains(json["context"]["command_line"].get<std::string>(), " compare "));
+  REQUIRE(json["runs"].size() == 8);
+  // Round the matrix: every cell once, then every cell again, with the
+  // second run's seed one more.
+  const nlohmann::json& runs = json["runs"];
+  std::vector<std::pair<std::string, int>> order;
+  for (int i = 0; i < 4; ++i) order.emplace_back(runs[i]["strategy"], runs[i]["buyer_count"]);
+  CHECK(order == std::vector<std::pair<std::string, int>>{{"named-mutex", 1}, {"named-mutex", 3}, {"sqlite", 1}, {"sqlite", 3}});
+  for (int i = 0; i < 8; ++i) {
+    CAPTURE(i);
+    CHECK(runs[i]["cell"]["run"] == (i < 4 ? 1 : 2));
+    CHECK(runs[i]["seed"] == (i < 4 ? 5 : 6));
+    CHECK(runs[i]["verdict"] == "valid");
+    CHECK(runs[i]["sold"] == 30);
+    CHECK(contains(runs[i]["repeat_command"].get<std::string>(), " run " + scenario + " --strategy "));
+  }
+  REQUIRE(json["cells"].size() == 4);
+  for (const auto& cell : json["cells"]) {
+    CHECK(cell["runs"] == 2);
+    CHECK(cell["verdicts"]["valid"] == 2);
+    CHECK(cell["sales_per_s"]["median"].get<double>() > 0);
+  }
+
+  std::vector<std::string> csv = lines_of(slurp(base + ".csv"));
+  REQUIRE(csv.size() == 9);
+  CHECK(csv[0].rfind("strategy,buyers,run,seed,verdict,", 0) == 0);
+  std::string md = slurp(base + ".md");
+  CHECK(contains(md, "| Strategy | Buyers | Sales/s (median) | ± stddev | CV | Relative | p99 buy | Correct runs |"));
+  CHECK(count_of(md, "| 2 of 2 |") == 4);
+  std::string html = slurp(base + ".html");
+  for (std::string id : {"sales-per-second", "p99-latency", "anomalies", "inventory", "latency-distribution"}) {
+    CHECK(contains(html, "id=\"" + id + "\""));
+  }
+}
+
+TEST_CASE("run --export writes one run in every format, and report renders it again byte for byte") {
+  TempDir dir;
+  std::string scenario = dir.file("small.toml", kGoodScenario);
+  std::string base = (dir.path / "one").string();
+  Outcome run = ticketsim({"run", scenario, "--export", base + ".json", "--export", base + ".md", "--export",
+                           base + ".csv", "--export", base + ".html", "--json", base + "-result.json"});
+  REQUIRE(run.status == 0);
+  CHECK(contains(run.out, "SQLite"));  // the context, after the report
+  nlohmann::json json = nlohmann::json::parse(slurp(base + ".json"));
+  REQUIRE(json["runs"].size() == 1);
+  CHECK(json["runs"][0]["repeat_command"] == json["context"]["command_line"]);
+  CHECK(lines_of(slurp(base + ".csv")).size() == 2);
+  nlohmann::json result = nlohmann::json::parse(slurp(base + "-result.json"));
+  CHECK(result["context"]["seed"] == result["seed"]);
+  CHECK_FALSE(result["context"]["store_filesystem"].get<std::string>().empty());
+
+  for (std::string extension : {".md", ".csv", ".html"}) {
+    CAPTURE(extension);
+    std::string again = (dir.path / ("again" + extension)).string();
+    Outcome report = ticketsim({"report", base + ".json", "--export", again});
+    REQUIRE(report.status == 0);
+    CHECK(slurp(again) == slurp(base + extension));
+  }
+  // A single run's --json result is a report's input too.
+  std::string from_result = (dir.path / "from-result.md").string();
+  Outcome report = ticketsim({"report", base + "-result.json", "--export", from_result});
+  REQUIRE(report.status == 0);
+  CHECK(contains(slurp(from_result), "| named-mutex | 3 |"));
+}
+
+TEST_CASE("compare, report and --export refuse bad input in one line with exit 2") {
+  TempDir dir;
+  std::string scenario = dir.file("matrix.toml", kMatrixScenario);
+  std::string small = dir.file("small.toml", kGoodScenario);
+  auto refused = [&](const std::vector<std::string>& args, const std::string& message) {
+    CAPTURE(message);
+    Outcome outcome = ticketsim(args);
+    CAPTURE(outcome.err);
+    CHECK(outcome.status == 2);
+    CHECK(outcome.err_lines() == 1);
+    CHECK(contains(outcome.err, message));
+    CHECK(outcome.out.empty());  // refused before anything ran
+  };
+  refused({"run", small, "--export", (dir.path / "x.txt").string()}, "x.txt: unknown export format '.txt'; use .json, .csv, .md or .html");
+  refused({"compare", small, "--export", "/nonexistent/x.md"}, "/nonexistent/x.md: cannot write the result");
+  refused({"compare", small, "--strategies", "sqlite,bogus"}, "--strategies: unknown strategy 'bogus'");
+  refused({"compare", small, "--buyers", "1,0"}, "--buyers: must be from 1 to");
+  refused({"compare", small, "--runs", "0"}, "--runs: must be from 1 to 1000 (got 0)");
+  refused({"run", scenario}, "matrix.toml: holds a comparison matrix (2 strategies, 2 buyer counts); run it with 'ticketsim compare'");
+  refused({"run", small, "-P", "0"}, "--progress: Value 0 not in range");
+  std::string missing = (dir.path / "missing.json").string();
+  refused({"report", missing}, missing + ": cannot read the result");
+  std::string garbage = dir.file("garbage.json", "{\n  \"kind\": \n");
+  refused({"report", garbage}, garbage + ": not JSON: ");
+  std::string other = dir.file("other.json", "{\"kind\": \"something-else\", \"schema_version\": 1}");
+  refused({"report", other}, other + ": key 'kind' is 'something-else'");
+  std::string no_runs = dir.file("no-runs.json", R"({"kind": "ticketsim-comparison", "schema_version": 1, "context": {},
+    "scenario": {"name": "x", "file": "x.toml"}, "matrix": {"strategies": ["sqlite"], "buyers": [1], "runs": 1, "warmup": 0}})");
+  refused({"report", no_runs}, no_runs + ": missing key 'runs'");
+  // Exporting over the file being read would lose it.
+  std::string keep = dir.file("keep.json", "{}");
+  Outcome self = ticketsim({"report", keep, "--export", keep});
+  CHECK(self.status == 2);
+  CHECK(contains(self.err, "is the result being read"));
+  CHECK(slurp(keep) == "{}");
+  // A matrix scenario runs one cell when both are picked.
+  CHECK(ticketsim({"run", scenario, "--strategy", "sqlite", "--buyers", "2"}).status == 0);
+}
+
+TEST_CASE("-P prints progress lines read from the shared history") {
+  TempDir dir;
+  // Eight buyers queue for a lock held 40 ms per sale: 40 sales take 1.6 s.
+  std::string scenario = dir.file("slow.toml", "strategy = \"named-mutex\"\ntickets = 40\nbuyers = 8\n"
+                                               "attempts = \"until-sold-out\"\n[delays]\npurchase = \"40ms\"\n");
+  Outcome run = ticketsim({"run", scenario, "-P", "0.2"});
+  CAPTURE(run.err);
+  REQUIRE(run.status == 0);
+  std::vector<std::string> progress;
+  for (const std::string& line : lines_of(run.err)) {
+    if (line.rfind("progress: ", 0) == 0) progress.push_back(line);
+  }
+  // Not a timing assertion: at 0.2 s a line, a 1.6 s run prints several.
+  REQUIRE(progress.size() >= 3);
+  double last_elapsed = 0;
+  std::int64_t last_sold = 0;
+  for (const std::string& line : progress) {
+    CAPTURE(line);
+    double elapsed = 0;
+    long long sold = 0, tickets = 0, anomalies = 0;
+    char unit[8] = {};
+    // "progress: 1.2 s, 24.9 sales/s, p99 40.2ms, sold 30/40, 0 anomalies"
+    std::size_t p99 = line.find(", p99 ");
+    REQUIRE(p99 != std::string::npos);
+    REQUIRE(std::sscanf(line.c_str(), "progress: %lf s,", &elapsed) == 1);
+    REQUIRE(std::sscanf(line.c_str() + line.find(", sold ") , ", sold %lld/%lld, %lld anomal%7s", &sold, &tickets, &anomalies, unit) == 4);
+    CHECK(elapsed > last_elapsed);
+    CHECK(sold >= last_sold);
+    CHECK(sold <= 40);
+    CHECK(tickets == 40);
+    CHECK(anomalies == 0);
+    last_elapsed = elapsed;
+    last_sold = sold;
+  }
+  CHECK(last_sold > 0);
+}
+
+TEST_CASE("plain oversells under compare too: progress counts the anomalies and the summary names them") {
+  TempDir dir;
+  // Two buyers read the same count and hold it 300 ms: both sell ticket 1.
+  std::string scenario = dir.file("race.toml", "strategies = [\"plain\", \"named-mutex\"]\ntickets = 4\nbuyers = 2\n"
+                                               "attempts = 2\nruns = 1\n[delays]\npurchase = \"300ms\"\n");
+  Outcome run = ticketsim({"compare", scenario, "-P", "0.1"});
+  CAPTURE(run.out);
+  CAPTURE(run.err);
+  REQUIRE(run.status == 0);
+  CHECK(contains(run.out, "plain was invalid in 1 of 1 run: oversold in 1") == false);  // 4 tickets, 4 sales at most
+  CHECK(contains(run.out, "plain was invalid in 1 of 1 run: duplicate tickets in 1"));
+  CHECK(contains(run.out, "at 2 buyers, named-mutex sold fastest"));
+  CHECK(contains(run.out, "the only strategy correct in every run"));
+  // The live count saw the tickets sold twice before the checker did.
+  bool counted = false;
+  for (const std::string& line : lines_of(run.err)) {
+    if (contains(line, "plain") && contains(line, "progress: ") && !contains(line, ", 0 anomalies")) counted = true;
+  }
+  CHECK(counted);
+}
+
+TEST_CASE("SIGINT during compare: the run it cut is left out, the exports keep the others, nothing is left") {
+  TempDir dir;
+  // Each run: 3 buyers, a lock held 150 ms per sale, 6 sales: about 1 s.
+  std::string scenario = dir.file("long.toml", "strategies = [\"named-mutex\", \"robust-mutex\"]\ntickets = 6\n"
+                                               "buyers = 3\nattempts = 2\nruns = 3\n[delays]\npurchase = \"150ms\"\n");
+  std::string json = (dir.path / "partial.json").string();
+  Running running = start_ticketsim({"compare", scenario, "--export", json}, dir);
+  // Wait for the first run to be reported, then interrupt the second.
+  for (int i = 0; i < 1000 && !contains(slurp(running.err_path), "[1/6]"); ++i) usleep(10'000);
+  REQUIRE(contains(slurp(running.err_path), "[1/6]"));
+  usleep(300'000);
+  REQUIRE(kill(running.pid, SIGINT) == 0);
+  Outcome run = finish(running);
+  CAPTURE(run.err);
+  CHECK(run.status == 130);
+  CHECK(contains(run.out, "interrupted by SIGINT after"));
+  CHECK(shm_names_of(running.pid).empty());
+  nlohmann::json result = nlohmann::json::parse(slurp(json));
+  CHECK(result["interrupted_by"] == "SIGINT");
+  REQUIRE(result["runs"].size() >= 1);
+  CHECK(result["runs"].size() < 6);
+  for (const auto& one : result["runs"]) CHECK(one["verdict"] == "valid");
+}
+
+TEST_CASE("the shipped comparison runs its whole matrix and writes all four exports") {
+  TempDir dir;
+  std::string file = kScenarios + "/compare-locks.toml";
+  Outcome valid = ticketsim({"validate", file});
+  CHECK(valid.status == 0);
+  CHECK(contains(valid.out, "ok (compare: 6 strategies x 4 buyer counts x 3 runs"));
+  std::string base = (dir.path / "compare").string();
+  Outcome run = ticketsim({"compare", file, "--export", base + ".json", "--export", base + ".csv", "--export",
+                           base + ".md", "--export", base + ".html"});
+  CAPTURE(run.err);
+  REQUIRE(run.status == 0);
+  nlohmann::json json = nlohmann::json::parse(slurp(base + ".json"));
+  CHECK(json["matrix"]["strategies"].size() >= 4);
+  CHECK(json["matrix"]["buyers"].size() >= 4);
+  CHECK(json["matrix"]["runs"] >= 3);
+  REQUIRE(json["runs"].size() == 72);
+  for (const auto& one : json["runs"]) {
+    CAPTURE(one["strategy"]);
+    CHECK(one["sold"] >= 2000);
+    if (one["strategy"] != "plain") CHECK(one["verdict"] == "valid");
+    CHECK_FALSE(one["inventory"].empty());  // the monitor ran
+  }
+  CHECK(lines_of(slurp(base + ".csv")).size() == 73);
+  CHECK(count_of(slurp(base + ".md"), "\n| ") == 24 + 1);  // the header and a row per cell
+  CHECK(contains(slurp(base + ".html"), "<figure class=\"chart\" id=\"inventory\"><figcaption>Tickets left over time at 8 buyers"));
+}

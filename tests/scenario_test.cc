@@ -953,3 +953,90 @@ TEST_CASE("every input of the fuzzing corpus parses or is refused in one line") 
   }
   CHECK(inputs >= 10);
 }
+
+// ---------------------------------------------------------------------------
+// The comparison matrix: strategies, buyers as a list, runs, warmup.
+
+TEST_CASE("a matrix: strategies, a list of buyer counts, runs and warmup") {
+  Scenario s = parse_scenario(
+      "strategies = [\"sqlite\", \"file-lock\"]\n"
+      "buyers = [1, 4, 16]\n"
+      "runs = 5\n"
+      "warmup = 1\n"
+      "tickets = 10\n",
+      "m.toml");
+  CHECK(s.strategies == std::vector<std::string>{"sqlite", "file-lock"});
+  CHECK(s.buyer_counts == std::vector<std::int64_t>{1, 4, 16});
+  CHECK(s.strategy == "sqlite");  // the first of each list
+  CHECK(s.buyers == 1);
+  CHECK(s.runs == 5);
+  CHECK(s.warmup == 1);
+  CHECK(s.has_matrix());
+}
+
+TEST_CASE("without a matrix: one strategy, one buyer count, no runs") {
+  Scenario s = parse_scenario(kMinimal, "x.toml");
+  CHECK(s.strategies.empty());
+  CHECK(s.buyer_counts.empty());
+  CHECK_FALSE(s.runs.has_value());
+  CHECK(s.warmup == 0);
+  CHECK_FALSE(s.has_matrix());
+  // A list of one is still one cell.
+  Scenario one = parse_scenario("strategies = [\"plain\"]\ntickets = 1\nbuyers = [3]\n", "x.toml");
+  CHECK_FALSE(one.has_matrix());
+  CHECK(one.strategy == "plain");
+  CHECK(one.buyers == 3);
+}
+
+TEST_CASE("matrix errors name the key and its line") {
+  CHECK(contains(error_of("strategies = [\"plain\", \"nope\"]\ntickets = 1\nbuyers = 2\n"),
+                 "x.toml:1:1: key 'strategies': unknown strategy 'nope'"));
+  CHECK(contains(error_of("strategies = [\"plain\", \"plain\"]\ntickets = 1\nbuyers = 2\n"), "lists 'plain' twice"));
+  CHECK(contains(error_of("strategies = []\ntickets = 1\nbuyers = 2\n"), "at least one strategy"));
+  CHECK(contains(error_of("strategies = \"plain\"\ntickets = 1\nbuyers = 2\n"), "must be a list"));
+  CHECK(contains(error_of("strategies = [1]\ntickets = 1\nbuyers = 2\n"), "must be a string"));
+  CHECK(contains(error_of("strategy = \"plain\"\nstrategies = [\"sqlite\"]\ntickets = 1\nbuyers = 2\n"),
+                 "either 'strategy' or 'strategies'"));
+  CHECK(contains(error_of("strategy = \"plain\"\ntickets = 1\nbuyers = [2, 0]\n"),
+                 "x.toml:3:1: key 'buyers': must be from 1 to"));
+  CHECK(contains(error_of("strategy = \"plain\"\ntickets = 1\nbuyers = [2, 2]\n"), "lists 2 twice"));
+  CHECK(contains(error_of("strategy = \"plain\"\ntickets = 1\nbuyers = []\n"), "at least one buyer count"));
+  CHECK(contains(error_of("strategy = \"plain\"\ntickets = 1\nbuyers = [\"2\"]\n"), "must be an integer"));
+  CHECK(contains(error_of("strategy = \"plain\"\ntickets = 1\nbuyers = 2.5\n"), "must be an integer, or a list"));
+  CHECK(contains(error_of(std::string(kMinimal) + "runs = 0\n"), "key 'runs': must be from 1 to 1000 (got 0)"));
+  CHECK(contains(error_of(std::string(kMinimal) + "warmup = -1\n"), "key 'warmup': must be from 0 to 1000"));
+  CHECK(contains(error_of(std::string(kMinimal) + "run = 3\n"), "did you mean 'runs'?"));
+  CHECK(contains(error_of("tickets = 1\nbuyers = 2\n"), "missing key 'strategy' (or 'strategies')"));
+}
+
+TEST_CASE("a fault must fit the fewest buyers of the matrix") {
+  std::string faults = "[[faults]]\naction = \"kill\"\ncount = 3\n";
+  CHECK_NOTHROW(parse_scenario("strategy = \"named-mutex\"\ntickets = 9\nbuyers = [4, 8]\n" + faults, "x.toml"));
+  CHECK(contains(error_of("strategy = \"named-mutex\"\ntickets = 9\nbuyers = [8, 2]\n" + faults),
+                 "must be from 1 to the number of buyers, 2 (got 3)"));
+}
+
+TEST_CASE("matrix overrides name their option") {
+  Scenario s = parse_scenario(kMinimal, "x.toml");
+  set_strategies(s, {"sqlite", "queue"}, "--strategies");
+  CHECK(s.strategies == std::vector<std::string>{"sqlite", "queue"});
+  CHECK(s.strategy == "sqlite");
+  set_buyer_counts(s, {8, 2}, "--buyers");
+  CHECK(s.buyers == 8);
+  set_runs(s, 7, "--runs");
+  CHECK(s.runs == 7);
+  set_warmup(s, 0, "--warmup");
+  CHECK(s.warmup == 0);
+  auto message = [](auto call) {
+    try {
+      call();
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(message([&] { set_strategies(s, {"bogus"}, "--strategies"); }).rfind("--strategies: unknown strategy 'bogus'", 0) == 0);
+  CHECK(message([&] { set_buyer_counts(s, {}, "--buyers"); }) == "--buyers: must list at least one buyer count");
+  CHECK(message([&] { set_runs(s, 1001, "--runs"); }) == "--runs: must be from 1 to 1000 (got 1001)");
+  CHECK(message([&] { set_warmup(s, -2, "--warmup"); }) == "--warmup: must be from 0 to 1000 (got -2)");
+}
