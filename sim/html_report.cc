@@ -70,7 +70,11 @@ std::vector<double> ticks_of(Scale& scale) {
     scale.lo = std::pow(10.0, std::floor(std::log10(scale.lo)));
     scale.hi = std::pow(10.0, std::ceil(std::log10(scale.hi)));
     if (scale.hi <= scale.lo) scale.hi = scale.lo * 10;
-    for (double tick = scale.lo; tick <= scale.hi * 1.0001; tick *= 10) ticks.push_back(tick);
+    // Each decade from its exponent: multiplying by 10 drifts (1e-4 would
+    // print as 100.0us).
+    int first = static_cast<int>(std::lround(std::log10(scale.lo)));
+    int last = static_cast<int>(std::lround(std::log10(scale.hi)));
+    for (int exponent = first; exponent <= last; ++exponent) ticks.push_back(std::pow(10.0, exponent));
     return ticks;
   }
   double span = scale.hi - scale.lo;
@@ -80,8 +84,19 @@ std::vector<double> ticks_of(Scale& scale) {
   double step = raw / power < 1.5 ? power : raw / power < 3.5 ? 2 * power : raw / power < 7.5 ? 5 * power : 10 * power;
   scale.lo = std::floor(scale.lo / step) * step;
   scale.hi = std::ceil(scale.hi / step) * step;
-  for (double tick = scale.lo; tick <= scale.hi + step / 2; tick += step) ticks.push_back(tick);
+  long count = std::lround((scale.hi - scale.lo) / step);
+  for (long i = 0; i <= count; ++i) ticks.push_back(scale.lo + static_cast<double>(i) * step);
   return ticks;
+}
+
+// "100us", "1ms", "2.5s": an axis label, no more digits than it needs.
+std::string seconds_label(double seconds) {
+  double magnitude = std::fabs(seconds);
+  if (magnitude == 0) return "0";
+  if (magnitude < 1e-6) return fmt::format("{:g}ns", seconds * 1e9);
+  if (magnitude < 1e-3) return fmt::format("{:g}us", seconds * 1e6);
+  if (magnitude < 1) return fmt::format("{:g}ms", seconds * 1e3);
+  return fmt::format("{:g}s", seconds);
 }
 
 std::string number_label(double value) {
@@ -105,6 +120,7 @@ struct ChartSpec {
 
 constexpr double kWidth = 640, kHeight = 340;
 constexpr double kLeft = 78, kRight = 150, kTop = 16, kBottom = 52;
+constexpr std::size_t kMaxDots = 60;
 
 std::string line_chart(const ChartSpec& spec, const std::vector<Series>& series) {
   std::string svg = fmt::format(
@@ -174,8 +190,10 @@ std::string line_chart(const ChartSpec& spec, const std::vector<Series>& series)
     if (!path.empty()) {
       svg += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n", path, s.color);
     }
+    // Dots mark measured points; on a dense line (the monitor's samples)
+    // they would only thicken it.
     for (const Point& p : s.points) {
-      if (spec.y_log && p.y <= 0) continue;
+      if ((spec.y_log && p.y <= 0) || s.points.size() > kMaxDots) continue;
       svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\"><title>{}</title></circle>\n",
                          x(p.x), y(p.y), s.color, escape(p.tip));
     }
@@ -221,7 +239,7 @@ std::string p99_chart(const Comparison& comparison, const std::vector<Cell>& cel
   ChartSpec spec{.id = "p99-latency", .title = "p99 buy latency (median of the runs) against buyers",
                  .x_label = "buyers", .y_label = "p99 buy latency", .y_log = true,
                  .categories = buyer_labels(comparison),
-                 .y_format = [](double s) { return format_seconds(s); }};
+                 .y_format = seconds_label};
   std::vector<Series> series;
   for (const std::string& strategy : comparison.strategies) {
     Series s{strategy, color_of(comparison, strategy), {}};
@@ -238,8 +256,8 @@ std::string p99_chart(const Comparison& comparison, const std::vector<Cell>& cel
 // A grid: a row per strategy, a column per buyer count; green where every
 // run was correct, red as more runs found anomalies.
 std::string anomaly_chart(const Comparison& comparison, const std::vector<Cell>& cells) {
-  const double left = 130, top = 30, cell_w = std::min(110.0, (kWidth - left - 10) / std::max<std::size_t>(1, comparison.buyers.size())),
-               cell_h = 34;
+  const double left = 130, top = 30, cell_h = 34;
+  const double cell_w = (kWidth - left - 10) / static_cast<double>(std::max<std::size_t>(1, comparison.buyers.size()));
   double height = top + cell_h * static_cast<double>(comparison.strategies.size()) + 36;
   std::string svg = fmt::format(
       "<figure class=\"chart\" id=\"anomalies\"><figcaption>Anomalies per cell: found in every run (total), and in how many of its runs</figcaption>\n"
@@ -285,7 +303,7 @@ std::string latency_distribution_chart(const Comparison& comparison) {
   ChartSpec spec{.id = "latency-distribution",
                  .title = fmt::format("Buy latency distribution at {} buyers (all runs pooled)", buyers),
                  .x_label = "buy latency", .y_label = "% of buys", .categories = {}, .x_log = true,
-                 .x_format = [](double s) { return format_seconds(s); },
+                 .x_format = seconds_label,
                  .y_format = [](double v) { return fmt::format("{:g}%", v); }};
   std::vector<Series> series;
   for (const std::string& strategy : comparison.strategies) {

@@ -2,6 +2,8 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace ticketsim {
@@ -49,9 +51,13 @@ Result make_result(const RunRecord& record) {
   result.interrupted_by = record.interrupted_by;
   result.seller_pid = record.seller_pid;
   result.seller_ended = record.seller_ended;
+  // The monitor starts before the buyers are released: of its samples from
+  // before, only the last counts, as the count at the release.
   for (const MonitorSample& sample : record.inventory) {
     if (sample.outcome != Outcome::kOk) continue;
-    result.inventory.push_back({static_cast<double>(sample.at_ns - record.start_ns) * 1e-9, sample.count});
+    double at_s = static_cast<double>(sample.at_ns - record.start_ns) * 1e-9;
+    if (at_s < 0 && !result.inventory.empty() && result.inventory.back().at_s == 0) result.inventory.pop_back();
+    result.inventory.push_back({std::max(0.0, at_s), sample.count});
   }
   result.metrics = measure(histories, record.window_ns, record.spawn_ns);
 
