@@ -79,6 +79,12 @@ std::int64_t RunRow::anomaly_total() const {
   return total;
 }
 
+std::int64_t largest_buyers_run(const Comparison& comparison) {
+  std::int64_t largest = 0;
+  for (const RunRow& row : comparison.rows) largest = std::max(largest, row.buyers);
+  return largest;
+}
+
 std::string format_rate(double value) {
   if (std::fabs(value) < 100) return fmt::format("{:.3g}", value);
   std::string digits = fmt::format("{:.0f}", value);
@@ -206,9 +212,13 @@ std::vector<std::string> summary_lines(const Comparison& comparison, const std::
   bool spread = comparison.runs > 1;
   for (std::int64_t buyers : comparison.buyers) {
     std::vector<const Cell*> ranked;
+    bool ran = false;  // an interrupted comparison may not have reached it
     for (const Cell& cell : cells) {
-      if (cell.buyers == buyers && cell.all_correct()) ranked.push_back(&cell);
+      if (cell.buyers != buyers) continue;
+      ran = true;
+      if (cell.all_correct()) ranked.push_back(&cell);
     }
+    if (!ran) continue;
     std::sort(ranked.begin(), ranked.end(), [](const Cell* a, const Cell* b) { return a->median > b->median; });
     std::string at = buyers == 1 ? "at 1 buyer" : fmt::format("at {} buyers", buyers);
     if (ranked.empty()) {
@@ -221,7 +231,7 @@ std::vector<std::string> summary_lines(const Comparison& comparison, const std::
     for (std::size_t i = 1; i < ranked.size(); ++i) {
       const Cell& other = *ranked[i];
       if (other.median <= 0) {
-        line += fmt::format("{} {} sold nothing", i == 1 ? ":" : ";", other.strategy);
+        line += fmt::format("{} {} sold nothing", i == 1 ? ":" : ",", other.strategy);
         continue;
       }
       double ratio = best.median / other.median;
@@ -329,7 +339,7 @@ Comparison comparison_from_json(const nlohmann::json& json, const std::string& f
   Comparison comparison;
   if (!json.contains("kind")) {
     // One run's result, as `run --json` writes it.
-    if (!json.contains("verdict") || !json.contains("schema_version")) {
+    if (!json.contains("verdict")) {
       throw InputError(fmt::format("{}: not a ticketsim result or comparison (no 'kind' and no 'verdict')", file));
     }
     if (integer(json, "schema_version", file) != kSchemaVersion) {
@@ -377,10 +387,19 @@ Comparison comparison_from_json(const nlohmann::json& json, const std::string& f
   if (json.contains("interrupted_by") && json["interrupted_by"].is_string()) {
     comparison.interrupted_by = json["interrupted_by"].get<std::string>();
   }
+  if (comparison.strategies.empty() || comparison.buyers.empty()) {
+    throw InputError(fmt::format("{}: matrix: 'strategies' and 'buyers' must not be empty", file));
+  }
   const nlohmann::json& runs = member(json, "runs", file);
   if (!runs.is_array()) throw InputError(fmt::format("{}: key 'runs' must be a list", file));
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    comparison.rows.push_back(run_row(runs[i], fmt::format("{}: runs[{}]", file, i)));
+    std::string where = fmt::format("{}: runs[{}]", file, i);
+    RunRow row = run_row(runs[i], where);
+    if (std::find(comparison.strategies.begin(), comparison.strategies.end(), row.strategy) == comparison.strategies.end() ||
+        std::find(comparison.buyers.begin(), comparison.buyers.end(), row.buyers) == comparison.buyers.end()) {
+      throw InputError(fmt::format("{}: {} at {} buyers is not a cell of the matrix", where, row.strategy, row.buyers));
+    }
+    comparison.rows.push_back(std::move(row));
   }
   return comparison;
 }

@@ -98,8 +98,11 @@ nlohmann::json comparison_json(const Comparison& comparison);
 // `file` names it in errors (InputError).
 Comparison comparison_from_json(const nlohmann::json& json, const std::string& file);
 
-// "12,345": a rate with thousands separators and no decimals below 10 000
-// only when it is small ("8.52").
+// "12,345" from 100 up (thousands separators, no decimals); "8.52" below
+// (three significant digits).
 std::string format_rate(double value);
+
+// The largest buyer count that has a run; 0 when none has.
+std::int64_t largest_buyers_run(const Comparison& comparison);
 
 }  // namespace ticketsim

@@ -98,10 +98,13 @@ std::string filesystem_type(const std::filesystem::path& path) {
 }
 
 std::string file_sha256(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return "";  // a directory opens, then fails to read
   std::ifstream in(path, std::ios::binary);
   if (!in) return "";
   std::ostringstream text;
   text << in.rdbuf();
+  if (in.bad()) return "";
   std::string bytes = text.str();
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
@@ -113,10 +116,13 @@ std::string file_sha256(const std::filesystem::path& path) {
 
 std::string shell_command(const std::vector<std::string>& words) {
   std::string line;
-  for (const std::string& word : words) {
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string& word = words[i];
     if (!line.empty()) line += ' ';
     bool plain = !word.empty() && word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                                          "0123456789_-+=.,/:@%") == std::string::npos;
+    // A first word with '=' would be read as an assignment.
+    if (i == 0 && word.find('=') != std::string::npos) plain = false;
     if (plain) {
       line += word;
       continue;

@@ -206,6 +206,10 @@ std::string line_chart(const ChartSpec& spec, const std::vector<Series>& series)
   return svg + "</svg></figure>\n";
 }
 
+std::string buyers_words(std::int64_t buyers) {
+  return fmt::format("{} buyer{}", buyers, buyers == 1 ? "" : "s");
+}
+
 std::vector<std::string> buyer_labels(const Comparison& comparison) {
   std::vector<std::string> labels;
   for (std::int64_t buyers : comparison.buyers) labels.push_back(std::to_string(buyers));
@@ -264,9 +268,8 @@ std::string anomaly_chart(const Comparison& comparison, const std::vector<Cell>&
       "<svg viewBox=\"0 0 {} {:.0f}\" role=\"img\" aria-label=\"anomalies per cell\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"12\">\n",
       kWidth, height);
   for (std::size_t j = 0; j < comparison.buyers.size(); ++j) {
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{} buyer{}</text>\n",
-                       left + cell_w * (static_cast<double>(j) + 0.5), top - 10, comparison.buyers[j],
-                       comparison.buyers[j] == 1 ? "" : "s");
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n",
+                       left + cell_w * (static_cast<double>(j) + 0.5), top - 10, buyers_words(comparison.buyers[j]));
   }
   for (std::size_t i = 0; i < comparison.strategies.size(); ++i) {
     const std::string& strategy = comparison.strategies[i];
@@ -299,9 +302,9 @@ std::string anomaly_chart(const Comparison& comparison, const std::vector<Cell>&
 
 // Each strategy's buys at the largest buyer count, all runs pooled.
 std::string latency_distribution_chart(const Comparison& comparison) {
-  std::int64_t buyers = *std::max_element(comparison.buyers.begin(), comparison.buyers.end());
+  std::int64_t buyers = largest_buyers_run(comparison);
   ChartSpec spec{.id = "latency-distribution",
-                 .title = fmt::format("Buy latency distribution at {} buyers (all runs pooled)", buyers),
+                 .title = fmt::format("Buy latency distribution at {} (all runs pooled)", buyers_words(buyers)),
                  .x_label = "buy latency", .y_label = "% of buys", .categories = {}, .x_log = true,
                  .x_format = seconds_label,
                  .y_format = [](double v) { return fmt::format("{:g}%", v); }};
@@ -333,8 +336,9 @@ std::string latency_distribution_chart(const Comparison& comparison) {
 // The monitor's samples: each strategy's first run at the largest buyer
 // count that had the monitor.
 std::string inventory_chart(const Comparison& comparison) {
-  std::int64_t buyers = *std::max_element(comparison.buyers.begin(), comparison.buyers.end());
-  ChartSpec spec{.id = "inventory", .title = fmt::format("Tickets left over time at {} buyers (the monitor's reads)", buyers),
+  std::int64_t buyers = largest_buyers_run(comparison);
+  ChartSpec spec{.id = "inventory",
+                 .title = fmt::format("Tickets left over time at {} (the monitor's reads)", buyers_words(buyers)),
                  .x_label = "seconds since the buyers were released", .y_label = "tickets left", .categories = {},
                  .x_format = [](double s) { return fmt::format("{:g}", s); }};
   std::vector<Series> series;

@@ -22,9 +22,12 @@ double histogram_lower_s(int bucket) {
 int histogram_bucket(std::int64_t latency_ns) {
   double seconds = static_cast<double>(latency_ns) * 1e-9;
   if (seconds <= kHistogramFirstLower_s) return 0;
-  // A small epsilon: 1 us lands in the bucket that starts at 1 us.
-  int bucket = static_cast<int>(std::floor(std::log10(seconds / kHistogramFirstLower_s) * kHistogramBucketsPerDecade + 1e-9));
-  return std::clamp(bucket, 0, kHistogramBuckets - 1);
+  int bucket = static_cast<int>(std::floor(std::log10(seconds / kHistogramFirstLower_s) * kHistogramBucketsPerDecade));
+  bucket = std::clamp(bucket, 0, kHistogramBuckets - 1);
+  // The logarithm can land either side of a bound: settle against the bounds themselves.
+  while (bucket + 1 < kHistogramBuckets && seconds >= histogram_lower_s(bucket + 1)) ++bucket;
+  while (bucket > 0 && seconds < histogram_lower_s(bucket)) --bucket;
+  return bucket;
 }
 
 LatencyStats latency_stats(std::vector<std::int64_t>& samples_ns) {
