@@ -64,11 +64,16 @@ std::string plural(std::int64_t n, std::string_view word) {
   return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
 
-// "3.1 ± 0.2 ×" with one run per cell there is no spread to give.
-std::string ratio_words(double ratio, double error, bool spread) {
+// "3.1 ± 0.2 × faster than sqlite"; with one run per cell there is no
+// spread to give. A lead smaller than its own error is no lead: "level
+// with queue (1.0 ± 0.2 ×)".
+std::string lead_words(double ratio, double error, bool spread, const std::string& other) {
   int decimals = ratio >= 10 ? 0 : 1;
-  if (!spread) return fmt::format("{:.{}f} ×", ratio, decimals);
-  return fmt::format("{:.{}f} ± {:.{}f} ×", ratio, decimals, error, decimals);
+  std::string times = spread ? fmt::format("{:.{}f} ± {:.{}f} ×", ratio, decimals, error, decimals)
+                             : fmt::format("{:.{}f} ×", ratio, decimals);
+  bool level = spread ? ratio - error <= 1.0 : ratio < 1.05;
+  if (level) return fmt::format("level with {} ({})", other, times);
+  return fmt::format("{} faster than {}", times, other);
 }
 
 }  // namespace
@@ -236,7 +241,7 @@ std::vector<std::string> summary_lines(const Comparison& comparison, const std::
       }
       double ratio = best.median / other.median;
       double error = ratio * std::hypot(best.cv, other.cv);
-      line += fmt::format("{} {} faster than {}", i == 1 ? ":" : ",", ratio_words(ratio, error, spread), other.strategy);
+      line += fmt::format("{} {}", i == 1 ? ":" : ",", lead_words(ratio, error, spread, other.strategy));
     }
     lines.push_back(line);
   }

@@ -906,19 +906,26 @@ TEST_CASE("the shipped comparison runs its whole matrix and writes all four expo
   CHECK(valid.status == 0);
   CHECK(contains(valid.out, "ok (compare: 6 strategies x 4 buyer counts x 3 runs"));
   std::string base = (dir.path / "compare").string();
-  Outcome run = ticketsim({"compare", file, "--export", base + ".json", "--export", base + ".csv", "--export",
-                           base + ".md", "--export", base + ".html"});
+  // On tmpfs, as a user comparing the locks alone would: the run takes a
+  // fifth of the time it takes on ext4.
+  Outcome run = ticketsim({"compare", file, "--store-dir", "/dev/shm", "--export", base + ".json", "--export",
+                           base + ".csv", "--export", base + ".md", "--export", base + ".html"});
   CAPTURE(run.err);
   REQUIRE(run.status == 0);
   nlohmann::json json = nlohmann::json::parse(slurp(base + ".json"));
+  CHECK(json["context"]["store_filesystem"] == "tmpfs");
   CHECK(json["matrix"]["strategies"].size() >= 4);
   CHECK(json["matrix"]["buyers"].size() >= 4);
   CHECK(json["matrix"]["runs"] >= 3);
   REQUIRE(json["runs"].size() == 72);
   for (const auto& one : json["runs"]) {
     CAPTURE(one["strategy"]);
-    CHECK(one["sold"] >= 5000);
-    if (one["strategy"] != "plain") CHECK(one["verdict"] == "valid");
+    // plain may stop short (a buyer that reads a torn store as sold-out
+    // stops) or sell too many; every lock sells exactly the tickets.
+    if (one["strategy"] != "plain") {
+      CHECK(one["verdict"] == "valid");
+      CHECK(one["sold"] == 5000);
+    }
     CHECK_FALSE(one["inventory"].empty());  // the monitor ran
   }
   CHECK(lines_of(slurp(base + ".csv")).size() == 73);

@@ -1211,3 +1211,16 @@ TEST_CASE("CSV quotes every text field it takes from the JSON") {
 TEST_CASE("shell_command quotes a first word holding '=', which the shell would take as an assignment") {
   CHECK(shell_command({"FOO=bar", "echo", "a=b"}) == "'FOO=bar' echo a=b");
 }
+
+TEST_CASE("summary: a lead smaller than its error is called level, not faster") {
+  Comparison spread = comparison_of({"sqlite", "queue", "file-lock"}, {8}, 3,
+                                    joined({cell_runs("sqlite", 8, {80, 104, 120}), cell_runs("queue", 8, {95, 100, 105}),
+                                            cell_runs("file-lock", 8, {50, 50, 50})}));
+  std::vector<std::string> lines = summary_lines(spread, cells_of(spread));
+  REQUIRE_FALSE(lines.empty());
+  CHECK(lines[0] == "at 8 buyers, sqlite sold fastest (104 sales/s): level with queue (1.0 ± 0.2 ×), "
+                    "2.1 ± 0.4 × faster than file-lock");
+  Comparison single = comparison_of({"sqlite", "queue"}, {8}, 1,
+                                    joined({cell_runs("sqlite", 8, {104}), cell_runs("queue", 8, {100})}));
+  CHECK(summary_lines(single, cells_of(single))[0] == "at 8 buyers, sqlite sold fastest (104 sales/s): level with queue (1.0 ×)");
+}
