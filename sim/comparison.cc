@@ -68,7 +68,7 @@ std::string plural(std::int64_t n, std::string_view word) {
 // spread to give. A lead smaller than its own error is no lead: "level
 // with queue (1.0 ± 0.2 ×)".
 std::string lead_words(double ratio, double error, bool spread, const std::string& other) {
-  int decimals = ratio >= 10 ? 0 : 1;
+  int decimals = ratio >= 10 ? 0 : 2;
   std::string times = spread ? fmt::format("{:.{}f} ± {:.{}f} ×", ratio, decimals, error, decimals)
                              : fmt::format("{:.{}f} ×", ratio, decimals);
   bool level = spread ? ratio - error <= 1.0 : ratio < 1.05;

@@ -542,9 +542,9 @@ TEST_CASE("summary: ranking, invalid strategies, noisy cells") {
   // ratio 3.0, error 3 * hypot(0.2, 1/30) = 0.61; at 1 buyer 71/61 and 71/41
   // with CVs near 1.6% and 2.4%.
   std::vector<std::string> expected = {
-      "at 1 buyer, plain sold fastest (71 sales/s): 1.2 ± 0.0 × faster than file-lock, 1.7 ± 0.0 × faster "
-      "than sqlite",
-      "at 4 buyers, file-lock sold fastest (300 sales/s): 3.0 ± 0.6 × faster than sqlite",
+      "at 1 buyer, plain sold fastest (71 sales/s): 1.16 ± 0.03 × faster than file-lock, 1.73 ± 0.05 × "
+      "faster than sqlite",
+      "at 4 buyers, file-lock sold fastest (300 sales/s): 3.00 ± 0.61 × faster than sqlite",
       "plain was invalid in 3 of 6 runs: oversold in 3, lost updates in 1",
       "noisy (CV above 10%): sqlite at 4; more runs would narrow it",
   };
@@ -561,7 +561,7 @@ TEST_CASE("summary: one run per cell gives no ±; one buyer is singular; ten tim
                                 {.strategy = "flock", .buyers = 1, .rate = 25}});
   std::vector<std::string> lines = summary_lines(c, cells_of(c));
   REQUIRE(lines.size() == 1);
-  CHECK(lines[0] == "at 1 buyer, file-lock sold fastest (300 sales/s): 3.0 × faster than sqlite, 12 × faster than "
+  CHECK(lines[0] == "at 1 buyer, file-lock sold fastest (300 sales/s): 3.00 × faster than sqlite, 12 × faster than "
                     "flock");
   CHECK_FALSE(contains(lines[0], "±"));
 }
@@ -851,7 +851,7 @@ TEST_CASE("Markdown: the table has one row per cell and a Relative column") {
   CHECK(table[7][7] == "0 of 3 (invalid 3)");
   CHECK(table[6][5] == "1.00");  // plain at 1 buyer: correct and fastest
   // The summary follows as a list.
-  CHECK(contains(md, "\n- at 4 buyers, file-lock sold fastest (300 sales/s): 3.0 ± 0.6 × faster than sqlite\n"));
+  CHECK(contains(md, "\n- at 4 buyers, file-lock sold fastest (300 sales/s): 3.00 ± 0.61 × faster than sqlite\n"));
   CHECK(contains(md, "\n- plain was invalid in 3 of 6 runs: oversold in 3, lost updates in 1\n"));
 }
 
@@ -867,7 +867,7 @@ TEST_CASE("Markdown: one run per cell shows no ±; a pipe in a strategy is escap
   CHECK(table[2][0] == "a\\|b");
   CHECK(table[2][5] == "0.50");
   CHECK(table[3][5] == "1.00");
-  CHECK(contains(md, "\n- at 2 buyers, sqlite sold fastest (100 sales/s): 2.0 × faster than a\\|b\n"));
+  CHECK(contains(md, "\n- at 2 buyers, sqlite sold fastest (100 sales/s): 2.00 × faster than a\\|b\n"));
 }
 
 // ---------------------------------------------------------------------------
@@ -953,7 +953,7 @@ TEST_CASE("print_comparison writes the table and the summary") {
   std::fclose(out);
   CHECK(contains(text, "rush: 3 strategies x 2 buyer counts x 3 runs"));
   CHECK(contains(text, "\nsummary\n"));
-  CHECK(contains(text, "  at 4 buyers, file-lock sold fastest (300 sales/s): 3.0 ± 0.6 × faster than sqlite\n"));
+  CHECK(contains(text, "  at 4 buyers, file-lock sold fastest (300 sales/s): 3.00 ± 0.61 × faster than sqlite\n"));
   CHECK(contains(text, "0.33 ± 0.07"));
   CHECK(contains(text, "0 of 3 (invalid 3)"));
 }
@@ -1218,9 +1218,9 @@ TEST_CASE("summary: a lead smaller than its error is called level, not faster") 
                                             cell_runs("file-lock", 8, {50, 50, 50})}));
   std::vector<std::string> lines = summary_lines(spread, cells_of(spread));
   REQUIRE_FALSE(lines.empty());
-  CHECK(lines[0] == "at 8 buyers, sqlite sold fastest (104 sales/s): level with queue (1.0 ± 0.2 ×), "
-                    "2.1 ± 0.4 × faster than file-lock");
+  CHECK(lines[0] == "at 8 buyers, sqlite sold fastest (104 sales/s): level with queue (1.04 ± 0.21 ×), "
+                    "2.08 ± 0.41 × faster than file-lock");
   Comparison single = comparison_of({"sqlite", "queue"}, {8}, 1,
                                     joined({cell_runs("sqlite", 8, {104}), cell_runs("queue", 8, {100})}));
-  CHECK(summary_lines(single, cells_of(single))[0] == "at 8 buyers, sqlite sold fastest (104 sales/s): level with queue (1.0 ×)");
+  CHECK(summary_lines(single, cells_of(single))[0] == "at 8 buyers, sqlite sold fastest (104 sales/s): level with queue (1.04 ×)");
 }
