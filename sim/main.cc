@@ -396,8 +396,8 @@ int main_with_errors(int argc, char** argv) {
   compare_app->add_option("scenario", compare_command.scenario_path, "Scenario file (TOML)")->required();
   compare_app->add_option("--strategies", compare_command.strategies, "Strategies, comma-separated")->delimiter(',');
   compare_app->add_option("--buyers", compare_command.buyers, "Buyer counts, comma-separated")->delimiter(',');
-  compare_app->add_option("--runs", compare_command.runs, "Measured runs per cell (default 3)");
-  compare_app->add_option("--warmup", compare_command.warmup, "Runs per cell before those measured, not recorded");
+  compare_app->add_option("--runs", compare_command.runs, "Measured runs per cell (default: the scenario's runs, or 3)");
+  compare_app->add_option("--warmup", compare_command.warmup, "Runs per cell before those measured, not recorded (default: the scenario's warmup, or 0)");
   compare_app->add_option("--tickets", compare_command.tickets, "Tickets in the store at the start");
   compare_app->add_option("--attempts", compare_command.attempts, "Purchases per buyer, or until-sold-out");
   compare_app->add_option("--seed", compare_command.seed, "Seed of the first run of each cell; run r uses seed + r - 1");
