@@ -231,8 +231,12 @@ std::vector<std::string> summary_lines(const Comparison& comparison, const std::
       continue;
     }
     const Cell& best = *ranked.front();
+    if (comparison.strategies.size() == 1) {  // nothing to rank against
+      lines.push_back(fmt::format("{}, {} sold {} sales/s", at, best.strategy, format_rate(best.median)));
+      continue;
+    }
     std::string line = fmt::format("{}, {} sold fastest ({} sales/s)", at, best.strategy, format_rate(best.median));
-    if (ranked.size() == 1 && comparison.strategies.size() > 1) line += ", the only strategy correct in every run";
+    if (ranked.size() == 1) line += ", the only strategy correct in every run";
     for (std::size_t i = 1; i < ranked.size(); ++i) {
       const Cell& other = *ranked[i];
       if (other.median <= 0) {

@@ -689,7 +689,7 @@ TEST_CASE("comparison_from_json reads a single run's result as a one-row compari
   std::vector<Cell> cells = cells_of(c);
   REQUIRE(cells.size() == 1);
   CHECK(cells[0].reference);
-  CHECK(summary_lines(c, cells) == std::vector<std::string>{"at 6 buyers, file-lock sold fastest (321 sales/s)"});
+  CHECK(summary_lines(c, cells) == std::vector<std::string>{"at 6 buyers, file-lock sold 321 sales/s"});
 
   // Without a context it is empty, not an error.
   json.erase("context");
@@ -1223,4 +1223,12 @@ TEST_CASE("summary: a lead smaller than its error is called level, not faster") 
   Comparison single = comparison_of({"sqlite", "queue"}, {8}, 1,
                                     joined({cell_runs("sqlite", 8, {104}), cell_runs("queue", 8, {100})}));
   CHECK(summary_lines(single, cells_of(single))[0] == "at 8 buyers, sqlite sold fastest (104 sales/s): level with queue (1.04 ×)");
+}
+
+TEST_CASE("summary: one strategy is not ranked, only measured") {
+  Comparison c = comparison_of({"robust-mutex"}, {1, 16}, 3,
+                               joined({cell_runs("robust-mutex", 1, {700, 727, 750}),
+                                       cell_runs("robust-mutex", 16, {400, 410, 420})}));
+  CHECK(summary_lines(c, cells_of(c)) ==
+        std::vector<std::string>{"at 1 buyer, robust-mutex sold 727 sales/s", "at 16 buyers, robust-mutex sold 410 sales/s"});
 }
