@@ -23,10 +23,9 @@ std::string md_cell(std::string value) {
 }
 
 std::string matrix_line(const Comparison& c) {
-  std::string line = fmt::format("{} strateg{} x {} buyer count{} x {} run{}", c.strategies.size(),
-                                 c.strategies.size() == 1 ? "y" : "ies", c.buyers.size(),
-                                 c.buyers.size() == 1 ? "" : "s", c.runs, c.runs == 1 ? "" : "s");
-  if (c.warmup > 0) line += fmt::format(" ({} warm-up run{} per cell not counted)", c.warmup, c.warmup == 1 ? "" : "s");
+  std::string line = fmt::format("{} strateg{} x {} x {}", c.strategies.size(), c.strategies.size() == 1 ? "y" : "ies",
+                                 plural(static_cast<std::int64_t>(c.buyers.size()), "buyer count"), plural(c.runs, "run"));
+  if (c.warmup > 0) line += fmt::format(" ({} per cell not counted)", plural(c.warmup, "warm-up run"));
   return line;
 }
 

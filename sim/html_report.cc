@@ -206,10 +206,6 @@ std::string line_chart(const ChartSpec& spec, const std::vector<Series>& series)
   return svg + "</svg></figure>\n";
 }
 
-std::string buyers_words(std::int64_t buyers) {
-  return fmt::format("{} buyer{}", buyers, buyers == 1 ? "" : "s");
-}
-
 std::vector<std::string> buyer_labels(const Comparison& comparison) {
   std::vector<std::string> labels;
   for (std::int64_t buyers : comparison.buyers) labels.push_back(std::to_string(buyers));
@@ -269,7 +265,7 @@ std::string anomaly_chart(const Comparison& comparison, const std::vector<Cell>&
       kWidth, height);
   for (std::size_t j = 0; j < comparison.buyers.size(); ++j) {
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n",
-                       left + cell_w * (static_cast<double>(j) + 0.5), top - 10, buyers_words(comparison.buyers[j]));
+                       left + cell_w * (static_cast<double>(j) + 0.5), top - 10, plural(comparison.buyers[j], "buyer"));
   }
   for (std::size_t i = 0; i < comparison.strategies.size(); ++i) {
     const std::string& strategy = comparison.strategies[i];
@@ -304,7 +300,7 @@ std::string anomaly_chart(const Comparison& comparison, const std::vector<Cell>&
 std::string latency_distribution_chart(const Comparison& comparison) {
   std::int64_t buyers = largest_buyers_run(comparison);
   ChartSpec spec{.id = "latency-distribution",
-                 .title = fmt::format("Buy latency distribution at {} (all runs pooled)", buyers_words(buyers)),
+                 .title = fmt::format("Buy latency distribution at {} (all runs pooled)", plural(buyers, "buyer")),
                  .x_label = "buy latency", .y_label = "% of buys", .categories = {}, .x_log = true,
                  .x_format = seconds_label,
                  .y_format = [](double v) { return fmt::format("{:g}%", v); }};
@@ -338,7 +334,7 @@ std::string latency_distribution_chart(const Comparison& comparison) {
 std::string inventory_chart(const Comparison& comparison) {
   std::int64_t buyers = largest_buyers_run(comparison);
   ChartSpec spec{.id = "inventory",
-                 .title = fmt::format("Tickets left over time at {} (the monitor's reads)", buyers_words(buyers)),
+                 .title = fmt::format("Tickets left over time at {} (the monitor's reads)", plural(buyers, "buyer")),
                  .x_label = "seconds since the buyers were released", .y_label = "tickets left", .categories = {},
                  .x_format = [](double s) { return fmt::format("{:g}", s); }};
   std::vector<Series> series;
@@ -443,10 +439,10 @@ std::string comparison_html(const Comparison& comparison) {
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       "<title>ticketsim: {}</title>\n<style>{}</style></head>\n<body>\n"
-      "<h1>ticketsim: {}</h1>\n<p class=\"matrix\">{} strateg{}, {} buyer count{}, {} run{} per cell{}</p>\n",
+      "<h1>ticketsim: {}</h1>\n<p class=\"matrix\">{} strateg{}, {}, {} per cell{}</p>\n",
       escape(comparison.scenario_name), kStyle, escape(comparison.scenario_name), comparison.strategies.size(),
-      comparison.strategies.size() == 1 ? "y" : "ies", comparison.buyers.size(), comparison.buyers.size() == 1 ? "" : "s",
-      comparison.runs, comparison.runs == 1 ? "" : "s",
+      comparison.strategies.size() == 1 ? "y" : "ies",
+      plural(static_cast<std::int64_t>(comparison.buyers.size()), "buyer count"), plural(comparison.runs, "run"),
       comparison.warmup ? fmt::format(" after {} warm-up", comparison.warmup) : "");
   html += "<ul class=\"summary\">\n";
   for (const std::string& line : summary_lines(comparison, cells)) html += fmt::format("<li>{}</li>\n", escape(line));

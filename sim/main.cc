@@ -96,12 +96,14 @@ void write_file_atomically(const std::string& path, const std::string& text) {
 }
 
 // Refuses, before anything runs, an export whose format is unknown or whose
-// file could not be written.
-void check_exports(const std::vector<std::string>& paths) {
+// file could not be written. `known` tells a format by its extension;
+// `formats` lists them for the message.
+void check_exports(const std::vector<std::string>& paths, bool (*known)(std::string_view extension) = is_export_format,
+                   std::string_view formats = kExportFormats) {
   for (const std::string& path : paths) {
     std::string extension = std::filesystem::path(path).extension().string();
-    if (!is_export_format(extension)) {
-      throw InputError(fmt::format("{}: unknown export format '{}'; use {}", path, extension, kExportFormats));
+    if (!known(extension)) {
+      throw InputError(fmt::format("{}: unknown export format '{}'; use {}", path, extension, formats));
     }
     check_output_path(path);
   }
@@ -137,10 +139,7 @@ int run(const RunCommand& command, const std::vector<std::string>& argv) {
   if (command.buyers) set_buyers(scenario, *command.buyers, "--buyers");
   if (command.tickets) set_tickets(scenario, *command.tickets, "--tickets");
   if (command.attempts) set_attempts(scenario, *command.attempts, "--attempts");
-  if (command.seed) {
-    if (*command.seed < 0) throw InputError(fmt::format("--seed: must be 0 or more (got {})", *command.seed));
-    scenario.seed = static_cast<std::uint64_t>(*command.seed);
-  }
+  if (command.seed) set_seed(scenario, *command.seed, "--seed");
   if (command.mode) {
     if (*command.mode == "concurrent") scenario.mode = Mode::kConcurrent;
     else if (*command.mode == "serial") scenario.mode = Mode::kSerial;
@@ -219,10 +218,7 @@ int compare(const CompareCommand& command, const std::vector<std::string>& argv)
     set_attempts(scenario, *command.attempts, "--attempts");
     repeat.insert(repeat.end(), {"--attempts", *command.attempts});
   }
-  if (command.seed) {
-    if (*command.seed < 0) throw InputError(fmt::format("--seed: must be 0 or more (got {})", *command.seed));
-    scenario.seed = static_cast<std::uint64_t>(*command.seed);
-  }
+  if (command.seed) set_seed(scenario, *command.seed, "--seed");
   if (!command.store_dir.empty()) repeat.insert(repeat.end(), {"--store-dir", command.store_dir});
   if (!command.strategies.empty()) set_strategies(scenario, command.strategies, "--strategies");
   if (!command.buyers.empty()) set_buyer_counts(scenario, command.buyers, "--buyers");
@@ -308,13 +304,7 @@ int bench(BenchCommand& command, const char* argv0) {
   for (std::int64_t buyers : command.options.buyers) {
     if (buyers < 1 || buyers > kMaxBuyers) throw InputError(fmt::format("--buyers: {} is not from 1 to {}", buyers, kMaxBuyers));
   }
-  for (const std::string& path : command.exports) {
-    std::string extension = std::filesystem::path(path).extension().string();
-    if (!is_bench_export_format(extension)) {
-      throw InputError(fmt::format("{}: unknown export format '{}'; use .json, .csv or .md", path, extension));
-    }
-    check_output_path(path);
-  }
+  check_exports(command.exports, is_bench_export_format, ".json, .csv or .md");
   std::error_code ec;
   std::filesystem::path peer = std::filesystem::path(TICKETSIM_SOURCE_DIR) / "bench" / "seed_peer.py";
   if (!command.no_peer && std::filesystem::exists(peer, ec)) command.options.peer = peer;

@@ -8,11 +8,11 @@
 #include "storage/store.h"
 
 namespace ticketsim {
-namespace {
-
 std::string plural(std::int64_t n, std::string_view word) {
   return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
+
+namespace {
 
 std::string latency_row(std::string_view name, const LatencyStats& s) {
   if (s.count == 0) return fmt::format("  {:<8}{:>8}\n", name, 0);

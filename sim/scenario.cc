@@ -297,6 +297,11 @@ void set_tickets(Scenario& scenario, std::int64_t value, std::string_view where)
   scenario.tickets = value;
 }
 
+void set_seed(Scenario& scenario, std::int64_t value, std::string_view where) {
+  if (value < 0) fail(where, fmt::format("must be 0 or more (got {})", value));
+  scenario.seed = static_cast<std::uint64_t>(value);
+}
+
 void set_attempts(Scenario& scenario, std::string_view value, std::string_view where) {
   if (value == "until-sold-out") {
     scenario.attempts.reset();
@@ -404,9 +409,7 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
       else if (mode == "serial") scenario.mode = Mode::kSerial;
       else key.fail(fmt::format("'{}' is not a mode; use \"concurrent\" or \"serial\"", mode));
     } else if (name == "seed") {
-      std::int64_t seed = integer_value(key, node);
-      if (seed < 0) key.fail(fmt::format("must be 0 or more (got {})", seed));
-      scenario.seed = static_cast<std::uint64_t>(seed);
+      set_seed(scenario, integer_value(key, node), key.where());
     } else if (name == "delays") {
       read_delays(scenario, table_value(key, node));
     } else if (name == "lock_timeout") {

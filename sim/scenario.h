@@ -108,6 +108,7 @@ Scenario parse_scenario(std::string_view text, const std::string& path);
 void set_strategy(Scenario& scenario, std::string_view value, std::string_view where);
 void set_buyers(Scenario& scenario, std::int64_t value, std::string_view where);
 void set_tickets(Scenario& scenario, std::int64_t value, std::string_view where);
+void set_seed(Scenario& scenario, std::int64_t value, std::string_view where);
 void set_attempts(Scenario& scenario, std::string_view value, std::string_view where);
 // The matrix: each list replaces the scenario's, checked as its key is.
 void set_strategies(Scenario& scenario, const std::vector<std::string>& values, std::string_view where);
