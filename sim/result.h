@@ -1,6 +1,6 @@
 // The result of one run: everything the reports show, and nothing they would
 // have to compute. Built from a RunRecord by checking and measuring it;
-// written as JSON (schema in README.md) and read by the terminal report.
+// rendered by sim/report/ (the terminal report, the JSON result).
 #pragma once
 
 #include <cstdint>
@@ -8,16 +8,12 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "sim/checker.h"
 #include "sim/metrics.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
 namespace ticketsim {
-
-inline constexpr int kSchemaVersion = 1;
 
 struct BuyerRow {
   std::int32_t pid = 0;
@@ -54,8 +50,5 @@ struct Result {
 
 // Checks and measures a finished run.
 Result make_result(const RunRecord& record);
-
-// The JSON result (schema_version kSchemaVersion).
-nlohmann::json result_json(const Result& result);
 
 }  // namespace ticketsim

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "sim/runner.h"
+#include "sim/errors.h"
 
 namespace ticketsim {
 

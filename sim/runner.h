@@ -17,12 +17,6 @@
 
 namespace ticketsim {
 
-// The run could not be carried out (a store that cannot be made, fork failing).
-class RunError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 struct RunOptions {
   RunOptions() = default;
   explicit RunOptions(std::filesystem::path parent) : store_parent(std::move(parent)) {}

@@ -57,18 +57,6 @@ std::string_view fault_point_name(FaultPoint point) {
   return "unknown";
 }
 
-InputError::InputError(const std::string& message) : std::runtime_error([&] {
-  std::string line;
-  for (char c : message) {
-    if (c == '\n') line += "\\n";
-    else if (c == '\r') line += "\\r";
-    else if (c == '\t') line += "\\t";
-    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) line += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-    else line += c;
-  }
-  return line;
-}()) {}
-
 namespace {
 
 constexpr std::array<std::string_view, 17> kTopKeys = {
@@ -302,6 +290,12 @@ void set_seed(Scenario& scenario, std::int64_t value, std::string_view where) {
   scenario.seed = static_cast<std::uint64_t>(value);
 }
 
+void set_mode(Scenario& scenario, std::string_view value, std::string_view where) {
+  if (value == "concurrent") scenario.mode = Mode::kConcurrent;
+  else if (value == "serial") scenario.mode = Mode::kSerial;
+  else fail(where, fmt::format("'{}' is not a mode; use concurrent or serial", value));
+}
+
 void set_attempts(Scenario& scenario, std::string_view value, std::string_view where) {
   if (value == "until-sold-out") {
     scenario.attempts.reset();
@@ -404,10 +398,7 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
       if (node.is_integer()) set_attempts(scenario, std::to_string(node.as_integer()->get()), key.where());
       else set_attempts(scenario, string_value(key, node), key.where());
     } else if (name == "mode") {
-      std::string mode = string_value(key, node);
-      if (mode == "concurrent") scenario.mode = Mode::kConcurrent;
-      else if (mode == "serial") scenario.mode = Mode::kSerial;
-      else key.fail(fmt::format("'{}' is not a mode; use \"concurrent\" or \"serial\"", mode));
+      set_mode(scenario, string_value(key, node), key.where());
     } else if (name == "seed") {
       set_seed(scenario, integer_value(key, node), key.where());
     } else if (name == "delays") {

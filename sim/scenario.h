@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/duration.h"
+#include "sim/errors.h"
 
 namespace ticketsim {
 
@@ -88,15 +89,6 @@ struct Scenario {
   static constexpr std::int64_t kDefaultRuns = 3;
 };
 
-// Bad input: a one-line message that names the file, and the line, column and
-// key where there is one. The command line turns it into exit status 2.
-class InputError : public std::runtime_error {
- public:
-  // Control characters quoted from the input (a newline inside a string
-  // value) are escaped, so that the message stays on one line.
-  explicit InputError(const std::string& message);
-};
-
 // Reads and checks a scenario file. Throws InputError.
 Scenario load_scenario(const std::string& path);
 
@@ -110,6 +102,7 @@ void set_buyers(Scenario& scenario, std::int64_t value, std::string_view where);
 void set_tickets(Scenario& scenario, std::int64_t value, std::string_view where);
 void set_seed(Scenario& scenario, std::int64_t value, std::string_view where);
 void set_attempts(Scenario& scenario, std::string_view value, std::string_view where);
+void set_mode(Scenario& scenario, std::string_view value, std::string_view where);
 // The matrix: each list replaces the scenario's, checked as its key is.
 void set_strategies(Scenario& scenario, const std::vector<std::string>& values, std::string_view where);
 void set_buyer_counts(Scenario& scenario, const std::vector<std::int64_t>& values, std::string_view where);

@@ -2,7 +2,7 @@
 // column and the summary in words; the JSON export read back; the CSV,
 // Markdown and HTML exports; and the small helpers they stand on (rates,
 // histogram buckets, shell quoting, file hashes, the context).
-#include "sim/comparison.h"
+#include "sim/report/comparison.h"
 
 #include <stdio.h>
 
@@ -21,8 +21,10 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/checker.h"
-#include "sim/context.h"
-#include "sim/exports.h"
+#include "sim/report/context.h"
+#include "sim/report/exports.h"
+#include "sim/report/html_report.h"
+#include "sim/report/result_json.h"
 #include "sim/metrics.h"
 #include "sim/result.h"
 #include "sim/scenario.h"

@@ -1,14 +1,16 @@
 // The HTML report: one self-contained file (no script, no network, no font
 // to fetch) whose charts are inline SVG drawn here, so that it renders the
 // same in a browser, a mail client or a CI artifact viewer, and prints.
+#include "sim/report/html_report.h"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
 
 #include <fmt/format.h>
 
-#include "sim/exports.h"
-#include "sim/report.h"
+#include "sim/report/exports.h"
+#include "sim/report/report.h"
 
 namespace ticketsim {
 namespace {

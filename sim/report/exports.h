@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "sim/comparison.h"
+#include "sim/report/comparison.h"
 
 namespace ticketsim {
 
@@ -22,9 +22,6 @@ std::string comparison_csv(const Comparison& comparison);
 
 // A heading, the context, the table with its Relative column, the summary.
 std::string comparison_markdown(const Comparison& comparison);
-
-// The self-contained HTML report with its charts (html_report.cc).
-std::string comparison_html(const Comparison& comparison);
 
 // The terminal's version: context, matrix, table and summary.
 void print_comparison(const Comparison& comparison, std::FILE* out);

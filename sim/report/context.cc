@@ -1,4 +1,4 @@
-#include "sim/context.h"
+#include "sim/report/context.h"
 
 #include <sched.h>
 #include <sys/stat.h>
@@ -18,7 +18,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
-#include "sim/build_info.h"
+#include "sim/report/build_info.h"
 
 #ifndef TICKETSIM_BUILD_TYPE
 #define TICKETSIM_BUILD_TYPE "unknown"

@@ -1,4 +1,4 @@
-#include "sim/operation_log.h"
+#include "sim/report/operation_log.h"
 
 #include <fmt/format.h>
 

@@ -1,9 +1,10 @@
-#include "sim/exports.h"
+#include "sim/report/exports.h"
 
 #include <fmt/format.h>
 
 #include "sim/checker.h"
-#include "sim/report.h"
+#include "sim/report/html_report.h"
+#include "sim/report/report.h"
 
 namespace ticketsim {
 namespace {

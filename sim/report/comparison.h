@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/context.h"
+#include "sim/report/context.h"
 #include "sim/metrics.h"
 #include "sim/result.h"
 
@@ -79,6 +79,9 @@ struct Comparison {
   std::string interrupted_by;  // the signal that cut it short, if one did
   std::vector<RunRow> rows;    // in the order they ran
 };
+
+// The row of one run just made; `repeat_command` repeats it.
+RunRow run_row(const Result& result, std::int64_t run, const std::string& repeat_command);
 
 // The row of a JSON result (result_json's, or a comparison's run). `where`
 // names it in errors, which are InputError.

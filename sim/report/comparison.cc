@@ -1,4 +1,4 @@
-#include "sim/comparison.h"
+#include "sim/report/comparison.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,8 @@
 #include <fmt/format.h>
 
 #include "sim/checker.h"
-#include "sim/report.h"
+#include "sim/report/report.h"
+#include "sim/report/result_json.h"
 #include "sim/scenario.h"
 
 namespace ticketsim {
@@ -145,6 +146,13 @@ RunRow run_row(const nlohmann::json& result, const std::string& where) {
   }
   row.result = result;
   return row;
+}
+
+RunRow run_row(const Result& result, std::int64_t run, const std::string& repeat_command) {
+  nlohmann::json json = result_json(result);
+  json["cell"] = {{"strategy", result.scenario.strategy}, {"buyers", result.scenario.buyers}, {"run", run}};
+  json["repeat_command"] = repeat_command;
+  return run_row(json, "run");
 }
 
 std::vector<Cell> cells_of(const Comparison& comparison) {

@@ -1,0 +1,59 @@
+// `ticketsim bench`: each limit and the simulator against it, with budgets
+// (bench/budgets.h).
+#include <filesystem>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "bench/budgets.h"
+#include "sim/cli/commands.h"
+#include "sim/cli/output.h"
+#include "sim/scenario.h"
+
+namespace ticketsim {
+namespace {
+
+class BenchCommand : public Command {
+ public:
+  explicit BenchCommand(CLI::App& parent)
+      : Command(parent.add_subcommand("bench", "Measure each limit and the simulator against it, with budgets")) {
+    app()->add_option("--strategies", options_.strategies, "Strategies to measure (default: all)")->delimiter(',');
+    app()->add_option("--buyers", options_.buyers, "Buyer counts (default 1,2,8,32)")->delimiter(',');
+    app()->add_option("--seconds", options_.seconds, "Rough length of each measurement")->check(CLI::Range(0.01, 60.0));
+    app()->add_option("--spawn-buyers", options_.spawn_buyers, "Buyers for the spawn budget")
+        ->check(CLI::Range(1, 32768));
+    app()->add_option("--store-dir", options_.store_dir, "Where the stores are made (default /dev/shm when it is tmpfs)");
+    app()->add_flag("--no-peer", no_peer_, "Leave out the Python peer");
+    app()->add_option("--export", exports_, "Write the figures to FILE (.json, .csv or .md); repeatable");
+  }
+
+  int execute(const std::vector<std::string>& argv) override {
+    // The same checks, and the same messages, as the scenario's keys.
+    Scenario scenario;
+    if (!options_.strategies.empty()) set_strategies(scenario, options_.strategies, "--strategies");
+    if (!options_.buyers.empty()) set_buyer_counts(scenario, options_.buyers, "--buyers");
+    check_exports(exports_, is_bench_export_format, ".json, .csv or .md");
+    std::error_code ec;
+    std::filesystem::path peer = std::filesystem::path(TICKETSIM_SOURCE_DIR) / "bench" / "seed_peer.py";
+    if (!no_peer_ && std::filesystem::exists(peer, ec)) options_.peer = peer;
+    options_.ticketsim = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    if (options_.ticketsim.empty()) options_.ticketsim = argv[0];
+    BenchReport report = run_bench(options_, [](const std::string& what) { fmt::print(stderr, "bench: {}\n", what); });
+    print_bench(report, stdout);
+    for (const std::string& path : exports_) {
+      write_file_atomically(path, bench_export(report, std::filesystem::path(path).extension().string()));
+    }
+    return kExitAsExpected;
+  }
+
+ private:
+  BenchOptions options_;
+  std::vector<std::string> exports_;
+  bool no_peer_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> add_bench_command(CLI::App& app) { return std::make_unique<BenchCommand>(app); }
+
+}  // namespace ticketsim

@@ -1,0 +1,129 @@
+// `ticketsim run SCENARIO`: one run, its report, and what --json, --log and
+// --export ask for.
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "sim/cli/commands.h"
+#include "sim/cli/output.h"
+#include "sim/report/context.h"
+#include "sim/report/operation_log.h"
+#include "sim/report/report.h"
+#include "sim/report/result_json.h"
+#include "sim/result.h"
+#include "sim/runner.h"
+#include "sim/scenario.h"
+#include "storage/store.h"
+
+namespace ticketsim {
+namespace {
+
+class RunCommand : public Command {
+ public:
+  explicit RunCommand(CLI::App& parent)
+      : Command(parent.add_subcommand("run", "Run a scenario, check the result and measure it")) {
+    app()->add_option("scenario", scenario_path_, "Scenario file (TOML)")->required();
+    app()->add_option("--strategy", strategy_, "Store strategy: " + strategy_names());
+    app()->add_option("--buyers", buyers_, "Number of buyer processes");
+    app()->add_option("--tickets", tickets_, "Tickets in the store at the start");
+    app()->add_option("--attempts", attempts_, "Purchases per buyer, or until-sold-out");
+    app()->add_option("--seed", seed_, "Seed for delay jitter");
+    app()->add_option("--mode", mode_, "concurrent or serial");
+    app()->add_option("--log", log_path_,
+                    "Write one CSV row per operation to FILE (buyer, pid, operation, start_us, latency_us, tries, "
+                    "outcome, ticket)");
+    app()->add_option("--expect", expect_, "The verdict to expect: valid, invalid or stuck");
+    app()->add_option("--json", json_path_, "Write the JSON result to FILE");
+    app()->add_option("--store", store_file_,
+                    "Use FILE as the store and keep it after the run; an existing file is refused unless --reset");
+    app()->add_flag("--reset", reset_, "Replace what is at --store FILE");
+    app()->add_option("--store-dir", store_dir_,
+                    "Directory in which the per-run store directory is made (default $TMPDIR or /tmp)");
+    app()->add_option("--export", exports_,
+                    "Write the result to FILE, the format chosen by its extension: .json, .csv, .md or .html; "
+                    "repeatable");
+    app()->add_option("-P,--progress", progress_s_, "Print progress on stderr every SECONDS")
+        ->check(CLI::Range(0.1, 3600.0));
+  }
+
+  int execute(const std::vector<std::string>& argv) override {
+    Scenario scenario = load_scenario(scenario_path_);
+    if (strategy_) set_strategy(scenario, *strategy_, "--strategy");
+    if (buyers_) set_buyers(scenario, *buyers_, "--buyers");
+    if (tickets_) set_tickets(scenario, *tickets_, "--tickets");
+    if (attempts_) set_attempts(scenario, *attempts_, "--attempts");
+    if (seed_) set_seed(scenario, *seed_, "--seed");
+    if (mode_) set_mode(scenario, *mode_, "--mode");
+    if (expect_) {
+      std::optional<Verdict> expected = verdict_named(*expect_);
+      if (!expected) throw InputError(fmt::format("--expect: '{}' is not a verdict; use valid, invalid or stuck", *expect_));
+      scenario.expected = *expected;
+    }
+    if (strategy_) scenario.strategies.clear();
+    if (buyers_) scenario.buyer_counts.clear();
+    if (scenario.strategies.size() > 1 || scenario.buyer_counts.size() > 1) {
+      throw InputError(fmt::format("{}: holds a comparison matrix ({} strategies, {} buyer counts); run it with "
+                                   "'ticketsim compare', or pick one cell with --strategy and --buyers",
+                                   scenario.file, std::max<std::size_t>(1, scenario.strategies.size()),
+                                   std::max<std::size_t>(1, scenario.buyer_counts.size())));
+    }
+    if (!json_path_.empty()) check_output_path(json_path_);
+    if (!log_path_.empty()) check_output_path(log_path_);
+    check_exports(exports_);
+
+    Context context = collect_context(store_dir_of(store_dir_, store_file_), scenario.file, scenario.seed, argv);
+    RunOptions options(store_dir_, store_file_, reset_);
+    ProgressPrinter printer(stderr);
+    watch_progress(options, progress_s_, printer);
+    RunRecord record = run_scenario(scenario, options);
+    printer.end();
+    Result result = make_result(record);
+    print_report(result, stdout);
+    std::fputs(context_lines(context).c_str(), stdout);
+    std::fflush(stdout);
+    if (!json_path_.empty()) {
+      nlohmann::json json = result_json(result);
+      json["context"] = context_json(context);
+      write_file_atomically(json_path_, json.dump(2) + "\n");
+    }
+    if (!log_path_.empty()) write_file_atomically(log_path_, operation_log_csv(record));
+    if (!exports_.empty()) {
+      Comparison comparison;
+      comparison.context = context;
+      comparison.scenario_name = scenario.name;
+      comparison.scenario_file = scenario.file;
+      comparison.strategies = {scenario.strategy};
+      comparison.buyers = {scenario.buyers};
+      comparison.rows.push_back(run_row(result, 1, context.command_line));
+      write_exports(comparison, exports_);
+    }
+    if (result.verdict == Verdict::kInterrupted) return kExitInterrupted;
+    return result.as_expected() ? kExitAsExpected : kExitNotAsExpected;
+  }
+
+ private:
+  std::string scenario_path_;
+  std::optional<std::string> strategy_;
+  std::optional<std::int64_t> buyers_;
+  std::optional<std::int64_t> tickets_;
+  std::optional<std::string> attempts_;
+  std::optional<std::int64_t> seed_;
+  std::optional<std::string> mode_;
+  std::optional<std::string> expect_;
+  std::string json_path_;
+  std::string log_path_;
+  std::string store_dir_;
+  std::string store_file_;
+  bool reset_ = false;
+  std::vector<std::string> exports_;
+  std::optional<double> progress_s_;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> add_run_command(CLI::App& app) { return std::make_unique<RunCommand>(app); }
+
+}  // namespace ticketsim
