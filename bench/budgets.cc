@@ -1,7 +1,6 @@
 #include "bench/budgets.h"
 
 #include <fcntl.h>
-#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,47 +8,23 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <linux/magic.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "sim/checker.h"
 #include "sim/history.h"
+#include "sim/report/exports.h"
 #include "sim/result.h"
 #include "sim/run_directory.h"
 #include "sim/runner.h"
+#include "sim/stats.h"
 #include "storage/store.h"
 
 namespace ticketsim {
 namespace {
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
 double seconds_since(std::int64_t start_ns) { return static_cast<double>(monotonic_ns() - start_ns) * 1e-9; }
-
-std::filesystem::path default_store_dir() {
-  struct statfs fs {};
-  if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC) return "/dev/shm";
-  const char* tmpdir = std::getenv("TMPDIR");
-  return tmpdir && *tmpdir ? tmpdir : "/tmp";
-}
-
-std::string filesystem_of(const std::filesystem::path& dir) {
-  struct statfs fs {};
-  if (statfs(dir.c_str(), &fs) != 0) return "unknown";
-  switch (fs.f_type) {
-    case TMPFS_MAGIC: return "tmpfs";
-    case EXT4_SUPER_MAGIC: return "ext4";
-    case BTRFS_SUPER_MAGIC: return "btrfs";
-    case XFS_SUPER_MAGIC: return "xfs";
-    case OVERLAYFS_SUPER_MAGIC: return "overlayfs";
-    default: return fmt::format("0x{:x}", static_cast<unsigned long>(fs.f_type));
-  }
-}
 
 // The limit of a strategy: its store work in a tight loop, one process, no
 // concurrency control. Purchases per second.
@@ -155,9 +130,9 @@ double command_seconds(const std::vector<std::string>& argv) {
 
 BenchReport run_bench(const BenchOptions& options, const std::function<void(const std::string&)>& progress) {
   BenchReport report;
-  std::filesystem::path dir = options.store_dir.empty() ? default_store_dir() : options.store_dir;
+  std::filesystem::path dir = options.store_dir.empty() ? RunDirectory::fastest_parent() : options.store_dir;
   report.store_dir = dir.string();
-  report.store_filesystem = filesystem_of(dir);
+  report.store_filesystem = filesystem_type(dir);
 
   for (const StrategyInfo& strategy : strategies()) {
     if (!options.strategies.empty() &&
@@ -265,7 +240,8 @@ std::string bench_export(const BenchReport& report, std::string_view extension) 
   } else if (extension == ".csv") {
     text = "name,value,unit,limit_name,limit,ratio,budget,met\n";
     for (const Figure& f : report.figures) {
-      text += fmt::format("\"{}\",{},{},\"{}\",{},{},{},{}\n", f.name, f.value, f.unit, f.limit_name, f.limit, f.ratio,
+      text += fmt::format("{},{},{},{},{},{},{},{}\n", csv_field(f.name), f.value, csv_field(f.unit),
+                          csv_field(f.limit_name), f.limit, f.ratio,
                           f.budget ? fmt::format("{}", *f.budget) : "", f.met() ? "yes" : "no");
     }
   } else if (extension == ".md") {

@@ -15,6 +15,7 @@
 
 #include "sim/checker.h"
 #include "sim/history.h"
+#include "sim/run_directory.h"
 #include "storage/store.h"
 
 namespace {
@@ -24,14 +25,12 @@ using namespace ticketsim;
 // A fresh store of `tickets` in its own directory, removed afterwards.
 class BenchStore {
  public:
-  BenchStore(std::string_view strategy, std::int64_t tickets, bool baseline = false) {
-    // tmpfs when there is one, as `ticketsim bench` does: the disk's rename
-    // cost would hide what the store itself costs.
-    std::string pattern = std::filesystem::exists("/dev/shm") ? "/dev/shm/ticketsim-bench-XXXXXX"
-                                                               : "/tmp/ticketsim-bench-XXXXXX";
-    dir_ = mkdtemp(pattern.data());
+  // On tmpfs when there is one, as `ticketsim bench` does: the disk's
+  // rename cost would hide what the store itself costs.
+  BenchStore(std::string_view strategy, std::int64_t tickets, bool baseline = false)
+      : dir_(RunDirectory::fastest_parent()) {
     static int counter = 0;
-    spec_ = {dir_, "bench-" + std::to_string(getpid()) + "-" + std::to_string(counter++), tickets, 1, {}, {}, false};
+    spec_ = {dir_.path(), "bench-" + std::to_string(getpid()) + "-" + std::to_string(counter++), tickets, 1, {}, {}, false};
     setup_ = find_strategy(strategy)->create(spec_);
     if (setup_->has_server()) {
       server_ = fork();
@@ -49,12 +48,11 @@ class BenchStore {
       waitpid(server_, nullptr, 0);
     }
     setup_.reset();
-    std::filesystem::remove_all(dir_);
   }
   Store& store() { return *store_; }
 
  private:
-  std::filesystem::path dir_;
+  RunDirectory dir_;
   StoreSpec spec_;
   std::unique_ptr<StoreSetup> setup_;
   std::unique_ptr<Store> store_;

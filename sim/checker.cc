@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "storage/words.h"
+
 namespace ticketsim {
 namespace {
 
@@ -189,13 +191,13 @@ class Checker {
                                            at(op.start_ns, input_.origin_ns), seen);
       if (seen < lowest) {
         note(Anomaly::kPhantomReads, [&] {
-          return fmt::format("{}, but only {} purchase{} could have sold by then (count >= {})", what, begun,
-                             begun == 1 ? "" : "s", lowest);
+          return fmt::format("{}, but only {} could have sold by then (count >= {})", what,
+                             plural(begun, "purchase"), lowest);
         });
       } else if (seen > highest) {
         note(Anomaly::kStaleReads, [&] {
-          return fmt::format("{}, but {} sale{} had been acknowledged before it began (count <= {})", what, done,
-                             done == 1 ? "" : "s", highest);
+          return fmt::format("{}, but {} had been acknowledged before it began (count <= {})", what,
+                             plural(done, "sale"), highest);
         });
       }
     }
@@ -207,7 +209,7 @@ class Checker {
     const std::int64_t sold = result_.sold;
     if (sold > tickets) {
       note(Anomaly::kOversold, [&] {
-        return fmt::format("{} sales acknowledged for {} ticket{}", sold, tickets, tickets == 1 ? "" : "s");
+        return fmt::format("{} acknowledged for {}", plural(sold, "sale"), plural(tickets, "ticket"));
       }, sold - tickets);
     }
     if (final_state.corrupt) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/stats.h"
+
 namespace ticketsim {
 namespace {
 
@@ -34,18 +36,13 @@ LatencyStats latency_stats(std::vector<std::int64_t>& samples_ns) {
   LatencyStats stats;
   if (samples_ns.empty()) return stats;
   std::sort(samples_ns.begin(), samples_ns.end());
-  double sum = 0;
-  for (std::int64_t sample : samples_ns) sum += static_cast<double>(sample);
-  double n = static_cast<double>(samples_ns.size());
-  double mean = sum / n;
-  double squares = 0;
-  for (std::int64_t sample : samples_ns) squares += (static_cast<double>(sample) - mean) * (static_cast<double>(sample) - mean);
+  MeanDeviation spread = mean_deviation(std::span<const std::int64_t>(samples_ns), Deviation::kPopulation);
   constexpr double kSeconds = 1e-9;
   stats.count = static_cast<std::int64_t>(samples_ns.size());
   stats.min = static_cast<double>(samples_ns.front()) * kSeconds;
   stats.max = static_cast<double>(samples_ns.back()) * kSeconds;
-  stats.mean = mean * kSeconds;
-  stats.stddev = std::sqrt(squares / n) * kSeconds;
+  stats.mean = spread.mean * kSeconds;
+  stats.stddev = spread.stddev * kSeconds;
   stats.p50 = percentile(samples_ns, 500) * kSeconds;
   stats.p90 = percentile(samples_ns, 900) * kSeconds;
   stats.p99 = percentile(samples_ns, 990) * kSeconds;
@@ -56,12 +53,9 @@ LatencyStats latency_stats(std::vector<std::int64_t>& samples_ns) {
 Spread spread_of(std::span<const std::int64_t> values) {
   Spread spread;
   if (values.empty()) return spread;
-  double sum = 0;
-  for (std::int64_t value : values) sum += static_cast<double>(value);
-  spread.mean = sum / static_cast<double>(values.size());
-  double squares = 0;
-  for (std::int64_t value : values) squares += (static_cast<double>(value) - spread.mean) * (static_cast<double>(value) - spread.mean);
-  spread.stddev = std::sqrt(squares / static_cast<double>(values.size()));
+  MeanDeviation mean = mean_deviation(values, Deviation::kPopulation);
+  spread.mean = mean.mean;
+  spread.stddev = mean.stddev;
   auto [min, max] = std::minmax_element(values.begin(), values.end());
   spread.min = static_cast<double>(*min);
   spread.max = static_cast<double>(*max);

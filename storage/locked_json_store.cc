@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "storage/words.h"
+
 namespace ticketsim {
 namespace {
 
@@ -75,7 +77,7 @@ class LockedJsonStore final : public Store {
 std::string LockWatch::describe(std::string_view lock_name) const {
   std::int32_t holder = state_->holder.load();
   std::int32_t waiting = state_->waiting.load();
-  std::string waiters = fmt::format("{} buyer{} wait{}", waiting, waiting == 1 ? "" : "s", waiting == 1 ? "s" : "");
+  std::string waiters = plural(waiting, "buyer waits", "buyers wait");
   if (holder == 0) return fmt::format("the {} has no recorded holder; {}", lock_name, waiters);
   return fmt::format("the {} is held by pid {}, which is {}; {}", lock_name, holder,
                      process_ended(holder) ? "dead" : "alive", waiters);

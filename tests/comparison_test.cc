@@ -1125,15 +1125,6 @@ TEST_CASE("file_sha256 of a file, an empty file and a missing one") {
   CHECK(file_sha256(dir.path) == "");  // a directory opens, but is no file
 }
 
-TEST_CASE("filesystem_type: /proc is proc; a missing path is unknown") {
-  CHECK(filesystem_type("/proc") == "proc");
-  CHECK(filesystem_type("/no/such/path/ticketsim") == "unknown");
-  TempDir dir;
-  std::string type = filesystem_type(dir.path);
-  CHECK_FALSE(type.empty());
-  CHECK(type != "unknown");
-}
-
 TEST_CASE("context_json and context_from_json") {
   Context context = sample_matrix().context;
   nlohmann::json json = nlohmann::json::parse(context_json(context).dump());

@@ -1,5 +1,7 @@
 // Metrics: latency distributions, spreads and throughput on known inputs.
 #include "sim/metrics.h"
+#include "sim/stats.h"
+#include "storage/words.h"
 
 #include <algorithm>
 #include <cmath>
@@ -183,4 +185,27 @@ TEST_CASE("measure no buyers") {
   CHECK(metrics.sold_by_buyer.empty());
   CHECK(metrics.search.count == 0);
   CHECK(metrics.buy.count == 0);
+}
+
+TEST_CASE("stats: one median and one mean and deviation for every part of ticketsim") {
+  CHECK(median({}) == 0);
+  CHECK(median({3, 1, 2}) == 2);
+  CHECK(median({4, 1, 3, 2}) == 2.5);  // the mean of the two middle values, not the upper one
+  std::vector<double> values = {2, 4, 4, 4, 5, 5, 7, 9};
+  MeanDeviation population = mean_deviation(values, Deviation::kPopulation);
+  CHECK(population.mean == doctest::Approx(5));
+  CHECK(population.stddev == doctest::Approx(2));
+  MeanDeviation sample = mean_deviation(values, Deviation::kSample);
+  CHECK(sample.mean == doctest::Approx(5));
+  CHECK(sample.stddev == doctest::Approx(std::sqrt(32.0 / 7)));
+  CHECK(mean_deviation(std::vector<double>{3}, Deviation::kSample).stddev == 0);  // no spread from one value
+  std::vector<std::int64_t> integers = {1, 3};
+  CHECK(mean_deviation(integers, Deviation::kPopulation).stddev == doctest::Approx(1));
+}
+
+TEST_CASE("plural: a count and its word, regular or not") {
+  CHECK(plural(1, "buyer") == "1 buyer");
+  CHECK(plural(0, "buyer") == "0 buyers");
+  CHECK(plural(1, "strategy", "strategies") == "1 strategy");
+  CHECK(plural(2, "buyer waits", "buyers wait") == "2 buyers wait");
 }

@@ -18,6 +18,7 @@
 
 #include "sim/buyer.h"
 #include "sim/result.h"
+#include "sim/run_directory.h"
 
 using namespace ticketsim;
 using namespace std::chrono_literals;
@@ -397,4 +398,16 @@ TEST_CASE("a full filesystem makes failed purchases, counted, not a crash") {
   CHECK(result.final_state.remaining == 10);
   for (const BuyerRow& row : result.buyers) CHECK(row.ended == "exited 0");
   require_no_children();
+}
+
+TEST_CASE("filesystem_type: /proc is proc; a missing path is unknown") {
+  CHECK(filesystem_type("/proc") == "proc");
+  CHECK(filesystem_type("/no/such/path/ticketsim") == "unknown");
+  TempDir dir;
+  std::string type = filesystem_type(dir.path);
+  CHECK_FALSE(type.empty());
+  CHECK(type != "unknown");
+  // Benchmarks go to /dev/shm only when it is tmpfs.
+  std::filesystem::path fastest = RunDirectory::fastest_parent();
+  CHECK((fastest == "/dev/shm") == (filesystem_type("/dev/shm") == "tmpfs"));
 }

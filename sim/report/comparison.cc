@@ -10,6 +10,7 @@
 #include "sim/report/report.h"
 #include "sim/report/result_json.h"
 #include "sim/scenario.h"
+#include "sim/stats.h"
 
 namespace ticketsim {
 namespace {
@@ -55,13 +56,6 @@ LatencyStats latency_from(const nlohmann::json& object, const std::string& where
   return stats;
 }
 
-double median_of(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  std::size_t middle = values.size() / 2;
-  return values.size() % 2 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-}
-
 // "3.1 ± 0.2 × faster than sqlite"; with one run per cell there is no
 // spread to give. A lead smaller than its own error is no lead: "level
 // with queue (1.0 ± 0.2 ×)".
@@ -80,6 +74,13 @@ std::int64_t RunRow::anomaly_total() const {
   std::int64_t total = 0;
   for (const auto& [key, count] : anomalies) total += count;
   return total;
+}
+
+std::string matrix_words(const Comparison& c) {
+  std::string line = fmt::format("{} x {} x {}", plural(static_cast<std::int64_t>(c.strategies.size()), "strategy", "strategies"),
+                                 plural(static_cast<std::int64_t>(c.buyers.size()), "buyer count"), plural(c.runs, "run"));
+  if (c.warmup > 0) line += fmt::format(" ({} per cell not counted)", plural(c.warmup, "warm-up run"));
+  return line;
 }
 
 std::int64_t largest_buyers_run(const Comparison& comparison) {
@@ -184,13 +185,11 @@ std::vector<Cell> cells_of(const Comparison& comparison) {
         cell.runs_with.emplace_back(key, runs_with[key]);
         cell.totals.emplace_back(key, totals[key]);
       }
-      double n = static_cast<double>(rates.size());
-      cell.median = median_of(rates);
-      cell.buy_p99_s = median_of(p99s);
-      for (double rate : rates) cell.mean += rate / n;
-      double squares = 0;
-      for (double rate : rates) squares += (rate - cell.mean) * (rate - cell.mean);
-      cell.stddev = rates.size() > 1 ? std::sqrt(squares / (n - 1)) : 0;
+      cell.median = median(rates);
+      cell.buy_p99_s = median(p99s);
+      MeanDeviation spread = mean_deviation(rates, Deviation::kSample);
+      cell.mean = spread.mean;
+      cell.stddev = spread.stddev;
       cell.cv = cell.mean > 0 ? cell.stddev / cell.mean : 0;
       cell.min = *std::min_element(rates.begin(), rates.end());
       cell.max = *std::max_element(rates.begin(), rates.end());

@@ -105,6 +105,10 @@ Comparison comparison_from_json(const nlohmann::json& json, const std::string& f
 // (three significant digits).
 std::string format_rate(double value);
 
+// "6 strategies x 4 buyer counts x 3 runs (1 warm-up run per cell not
+// counted)": the matrix in words, as every report states it.
+std::string matrix_words(const Comparison& comparison);
+
 // The largest buyer count that has a run; 0 when none has.
 std::int64_t largest_buyers_run(const Comparison& comparison);
 

@@ -36,10 +36,6 @@ struct Context {
 Context collect_context(const std::filesystem::path& store_dir, const std::string& scenario_file,
                         std::uint64_t seed, const std::vector<std::string>& argv);
 
-// The file system type of the mount that holds `path` ("tmpfs", "ext4"),
-// or "unknown".
-std::string filesystem_type(const std::filesystem::path& path);
-
 // SHA-256 of a file's bytes in hex, or "" when it cannot be read.
 std::string file_sha256(const std::filesystem::path& path);
 

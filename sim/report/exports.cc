@@ -9,13 +9,6 @@
 namespace ticketsim {
 namespace {
 
-std::string csv_field(const std::string& value) {
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string quoted = "\"";
-  for (char c : value) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
-
 // Markdown table cells: a pipe would end the cell.
 std::string md_cell(std::string value) {
   std::string escaped;
@@ -23,14 +16,14 @@ std::string md_cell(std::string value) {
   return escaped;
 }
 
-std::string matrix_line(const Comparison& c) {
-  std::string line = fmt::format("{} strateg{} x {} x {}", c.strategies.size(), c.strategies.size() == 1 ? "y" : "ies",
-                                 plural(static_cast<std::int64_t>(c.buyers.size()), "buyer count"), plural(c.runs, "run"));
-  if (c.warmup > 0) line += fmt::format(" ({} per cell not counted)", plural(c.warmup, "warm-up run"));
-  return line;
-}
-
 }  // namespace
+
+std::string csv_field(const std::string& value) {
+  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+  std::string quoted = "\"";
+  for (char c : value) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
 
 bool is_export_format(std::string_view extension) {
   return extension == ".json" || extension == ".csv" || extension == ".md" || extension == ".html";
@@ -83,7 +76,7 @@ std::string comparison_markdown(const Comparison& comparison) {
   std::vector<Cell> cells = cells_of(comparison);
   bool spread = comparison.runs > 1;
   std::string out = fmt::format("# ticketsim: {}\n\n", comparison.scenario_name);
-  out += fmt::format("{}.\n\n", matrix_line(comparison));
+  out += fmt::format("{}.\n\n", matrix_words(comparison));
   out += fmt::format("| Strategy | Buyers | Sales/s (median) | ± stddev | CV | Relative | p99 buy | Correct runs |\n");
   out += "|:--|--:|--:|--:|--:|--:|--:|:--|\n";
   for (const Cell& cell : cells) {
@@ -112,7 +105,7 @@ void print_comparison(const Comparison& comparison, std::FILE* out) {
   std::vector<Cell> cells = cells_of(comparison);
   bool spread = comparison.runs > 1;
   std::string text = context_lines(comparison.context);
-  text += fmt::format("\n{}: {}\n\n", comparison.scenario_name, matrix_line(comparison));
+  text += fmt::format("\n{}: {}\n\n", comparison.scenario_name, matrix_words(comparison));
   std::size_t width = 8;
   for (const Cell& cell : cells) width = std::max(width, cell.strategy.size());
   text += fmt::format("{:<{}}  {:>6}  {:>10}  {:>9}  {:>6}  {:>12}  {:>9}  {}\n", "strategy", width, "buyers",

@@ -17,6 +17,10 @@ inline constexpr const char* kExportFormats = ".json, .csv, .md or .html";
 // The document for `extension`, which is_export_format accepts.
 std::string export_text(const Comparison& comparison, std::string_view extension);
 
+// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line
+// break, its quotes doubled.
+std::string csv_field(const std::string& value);
+
 // One flat row per run, with a header (RFC 4180).
 std::string comparison_csv(const Comparison& comparison);
 

@@ -441,11 +441,8 @@ std::string comparison_html(const Comparison& comparison) {
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       "<title>ticketsim: {}</title>\n<style>{}</style></head>\n<body>\n"
-      "<h1>ticketsim: {}</h1>\n<p class=\"matrix\">{} strateg{}, {}, {} per cell{}</p>\n",
-      escape(comparison.scenario_name), kStyle, escape(comparison.scenario_name), comparison.strategies.size(),
-      comparison.strategies.size() == 1 ? "y" : "ies",
-      plural(static_cast<std::int64_t>(comparison.buyers.size()), "buyer count"), plural(comparison.runs, "run"),
-      comparison.warmup ? fmt::format(" after {} warm-up", comparison.warmup) : "");
+      "<h1>ticketsim: {}</h1>\n<p class=\"matrix\">{}</p>\n",
+      escape(comparison.scenario_name), kStyle, escape(comparison.scenario_name), escape(matrix_words(comparison)));
   html += "<ul class=\"summary\">\n";
   for (const std::string& line : summary_lines(comparison, cells)) html += fmt::format("<li>{}</li>\n", escape(line));
   html += "</ul>\n<div class=\"charts\">\n";

@@ -8,10 +8,6 @@
 #include "storage/store.h"
 
 namespace ticketsim {
-std::string plural(std::int64_t n, std::string_view word) {
-  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
-}
-
 namespace {
 
 std::string latency_row(std::string_view name, const LatencyStats& s) {
@@ -100,12 +96,12 @@ void print_report(const Result& result, std::FILE* file) {
   } else {
     out += fmt::format("the store ends with {} remaining\n", result.final_state.remaining);
   }
-  out += fmt::format("            {} tried, {} answered sold-out, {} indeterminate, {} timed out, {} store {}\n",
+  out += fmt::format("            {} tried, {} answered sold-out, {} indeterminate, {} timed out, {}\n",
                      plural(result.check.attempts, "purchase"), result.check.sold_out, result.check.indeterminate,
-                     result.check.timeouts, result.check.retries, result.check.retries == 1 ? "retry" : "retries");
+                     result.check.timeouts, plural(result.check.retries, "store retry", "store retries"));
   if (result.final_state.lock_recoveries > 0) {
-    out += fmt::format("            the lock was taken over from a dead holder {} time{}\n",
-                       result.final_state.lock_recoveries, result.final_state.lock_recoveries == 1 ? "" : "s");
+    out += fmt::format("            the lock was taken over from a dead holder {}\n",
+                       plural(result.final_state.lock_recoveries, "time"));
   }
   if (result.seller_pid) out += fmt::format("seller      pid {}, {}\n", result.seller_pid, result.seller_ended);
   if (!result.inventory.empty()) {

@@ -1,0 +1,19 @@
+// Counts in words, for every message a person reads: the stores' own (a
+// stuck lock's waiters), the checker's examples, the reports. Here, in the
+// lowest layer, so that each of them says it the same way.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ticketsim {
+
+// "1 buyer", "3 buyers": a count and its word, with an s unless it is one.
+std::string plural(std::int64_t n, std::string_view word);
+
+// "1 strategy", "2 strategies"; "1 buyer waits", "2 buyers wait": a count
+// and the words for one and for many.
+std::string plural(std::int64_t n, std::string_view one, std::string_view many);
+
+}  // namespace ticketsim
