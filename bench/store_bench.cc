@@ -31,8 +31,9 @@ class BenchStore {
       : dir_(RunDirectory::fastest_parent()) {
     static int counter = 0;
     spec_ = {dir_.path(), "bench-" + std::to_string(getpid()) + "-" + std::to_string(counter++), tickets, 1, {}, {}, false};
-    setup_ = find_strategy(strategy)->create(spec_);
-    if (setup_->has_server()) {
+    const StrategyInfo& info = *find_strategy(strategy);
+    setup_ = info.create(spec_);
+    if (info.has_seller) {
       server_ = fork();
       if (server_ == 0) {
         setup_->serve();

@@ -89,15 +89,22 @@ class Children {
   Children& operator=(const Children&) = delete;
 
   // Forks a child that runs `body` (which must not return) with the signal
-  // mask ticketsim started with, dying if ticketsim dies.
+  // mask ticketsim started with, dying if ticketsim dies. The child names
+  // itself `name`, or `name`-`index` when index >= 0 ("ts-buyer-17"), so
+  // that ps, top and pkill -x tell the buyers, the seller and the monitor
+  // apart (a name is cut at 15 bytes).
   template <typename Body>
-  pid_t spawn(Body body) {
+  pid_t spawn(const char* name, long index, Body body) {
     pid_t parent = getpid();
     std::fflush(nullptr);  // nothing buffered may be written twice
     pid_t pid = fork();
     if (pid == 0) {
       if (setpgid(0, group_) != 0) setpgid(0, 0);
       prctl(PR_SET_PDEATHSIG, SIGKILL);
+      char comm[16];
+      if (index >= 0) std::snprintf(comm, sizeof comm, "%s-%ld", name, index);
+      else std::snprintf(comm, sizeof comm, "%s", name);
+      prctl(PR_SET_NAME, comm);
       if (getppid() != parent) _exit(kBuyerFailed);
       // Handlers are the parent's business (a test framework's crash
       // handler, say): a child starts with every signal at its default.

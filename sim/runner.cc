@@ -100,14 +100,14 @@ class Run {
   }
 
   void execute() {
-    if (setup_.has_server()) {
-      record_.seller_pid = spawn_or_fail("the seller", [&] {
+    if (find_strategy(scenario_.strategy)->has_seller) {
+      record_.seller_pid = spawn_or_fail("the seller", "ts-seller", [&] {
         setup_.serve();
         _exit(0);
       });
     }
     if (scenario_.monitor_interval.count() > 0) {
-      monitor_pid_ = spawn_or_fail("the monitor", [&] { run_monitor(scenario_, setup_, history_); });
+      monitor_pid_ = spawn_or_fail("the monitor", "ts-monitor", [&] { run_monitor(scenario_, setup_, history_); });
     }
     if (scenario_.mode == Mode::kConcurrent) {
       run_concurrent();
@@ -119,8 +119,8 @@ class Run {
 
  private:
   template <typename Body>
-  pid_t spawn_or_fail(std::string_view what, Body body) {
-    pid_t pid = children_.spawn(body);
+  pid_t spawn_or_fail(std::string_view what, const char* name, Body body) {
+    pid_t pid = children_.spawn(name, -1, body);
     if (pid < 0) throw RunError(fmt::format("fork failed for {}: {}", what, std::strerror(errno)));
     return pid;
   }
@@ -128,7 +128,9 @@ class Run {
   void spawn_buyer(std::int64_t index) {
     history_.slot(index).forked_ns = monotonic_ns();
     const BuyerFault* fault = faults_[index] ? &*faults_[index] : nullptr;
-    pid_t pid = children_.spawn([&] { run_buyer(index, scenario_, setup_, history_, fault); });
+    pid_t pid = children_.spawn("ts-buyer", static_cast<long>(index), [&] {
+      run_buyer(index, scenario_, setup_, history_, fault);
+    });
     if (pid < 0) {
       throw RunError(fmt::format("fork failed after {} of {} buyers were started: {}", index, scenario_.buyers,
                                  std::strerror(errno)));

@@ -142,7 +142,6 @@ class QueueSetup final : public StoreSetup {
                        process_ended(seller) ? "dead" : "alive but not answering");
   }
 
-  bool has_server() const override { return true; }
 
   // The seller: the only process that touches the store.
   void serve() override {

@@ -13,18 +13,23 @@
 namespace ticketsim {
 namespace {
 
-// The registry: one line per strategy.
+// The registry: one entry per strategy.
 constexpr StrategyInfo kStrategies[] = {
-    {"plain", "JSON file, no lock: the seed's race (it oversells)", &create_plain_store, &inspect_count_file},
-    {"named-mutex", "JSON file under a Boost.Interprocess named_mutex", &create_named_mutex_store, &inspect_count_file},
-    {"file-lock", "JSON file under a kernel OFD lock on a lock file", &create_file_lock_store, &inspect_count_file},
-    {"robust-mutex", "JSON file under a robust process-shared pthread mutex", &create_robust_mutex_store,
-     &inspect_count_file},
-    {"sqlite", "SQLite, BEGIN IMMEDIATE per purchase", &create_sqlite_store, &inspect_sqlite_file},
-    {"sqlite-deferred", "SQLite, BEGIN DEFERRED: read, then upgrade to write", &create_sqlite_deferred_store,
-     &inspect_sqlite_file},
-    {"queue", "one seller process serves buyers through message queues", &create_queue_store, &inspect_count_file,
-     true},
+    {.name = "plain", .summary = "JSON file, no lock: the seed's race (it oversells)",
+     .create = &create_plain_store, .inspect_file = &inspect_count_file, .guarantee = Guarantee::kRacy},
+    {.name = "named-mutex", .summary = "JSON file under a Boost.Interprocess named_mutex",
+     .create = &create_named_mutex_store, .inspect_file = &inspect_count_file},
+    {.name = "file-lock", .summary = "JSON file under a kernel OFD lock on a lock file",
+     .create = &create_file_lock_store, .inspect_file = &inspect_count_file},
+    {.name = "robust-mutex", .summary = "JSON file under a robust process-shared pthread mutex",
+     .create = &create_robust_mutex_store, .inspect_file = &inspect_count_file},
+    {.name = "sqlite", .summary = "SQLite, BEGIN IMMEDIATE per purchase", .create = &create_sqlite_store,
+     .inspect_file = &inspect_sqlite_file, .keeps_ledger = true, .transactional = true},
+    {.name = "sqlite-deferred", .summary = "SQLite, BEGIN DEFERRED: read, then upgrade to write",
+     .create = &create_sqlite_deferred_store, .inspect_file = &inspect_sqlite_file, .keeps_ledger = true,
+     .transactional = true},
+    {.name = "queue", .summary = "one seller process serves buyers through message queues",
+     .create = &create_queue_store, .inspect_file = &inspect_count_file, .has_seller = true},
 };
 
 }  // namespace

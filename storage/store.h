@@ -148,15 +148,22 @@ class StoreSetup {
   // the limit the strategy is measured against.
   virtual std::unique_ptr<Store> open_baseline() { return open(0); }
 
-  // A process the store needs beside the buyers (the queue's seller). The
-  // runner forks it before the buyers, calls serve() in it, and stops it
-  // with SIGTERM once the buyers are reaped.
-  virtual bool has_server() const { return false; }
+  // For a strategy whose StrategyInfo says has_seller: the seller's work.
+  // The runner forks a process for it before the buyers, calls serve() in
+  // it, and stops it with SIGTERM once the buyers are reaped.
   virtual void serve() {}
 
   static constexpr std::int64_t kMonitor = -1;
 };
 
+// What a strategy is expected to give when buyers race.
+enum class Guarantee : std::uint8_t {
+  kCorrect,  // every sale checks out: no oversell, no lost update, no stale read
+  kRacy,     // none: it shows the race (the seed's program) and oversells
+};
+
+// A strategy's registry entry: its name, how to make it, and its traits,
+// so that nothing above storage/ guesses them from its name.
 struct StrategyInfo {
   std::string_view name;
   std::string_view summary;
@@ -164,7 +171,18 @@ struct StrategyInfo {
   // What an existing store file of this kind holds, or why it is not one:
   // for telling the user what is at a path before refusing to replace it.
   FinalState (*inspect_file)(const std::filesystem::path& path);
-  bool has_seller = false;  // its setup has_server(): a seller a fault can target
+  Guarantee guarantee = Guarantee::kCorrect;
+  // The store keeps its own ledger of sales (FinalState::ledger_sales).
+  bool keeps_ledger = false;
+  // A database with transactions of its own: its benchmark limit is one
+  // connection running the same statements, and its own lock is part of
+  // what a purchase costs.
+  bool transactional = false;
+  // A seller process serves the buyers (StoreSetup::serve), which a fault
+  // can target.
+  bool has_seller = false;
+
+  bool expected_correct() const { return guarantee == Guarantee::kCorrect; }
 };
 
 // Every strategy, in the order reports list them.

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -368,6 +369,29 @@ TEST_CASE("buyers die with ticketsim, even when it is killed outright") {
   }
 }
 
+TEST_CASE("buyers, the seller and the monitor name themselves for ps, top and pkill -x") {
+  TempDir dir;
+  std::string scenario = dir.file("named.toml", "strategy = \"queue\"\ntickets = 8\nbuyers = 3\n"
+                                                "monitor_interval = \"50ms\"\n[delays]\npurchase = \"2s\"\n");
+  Running running = start_ticketsim({"run", scenario}, dir);
+  // The seller, the monitor and three buyers; each names itself just after
+  // fork, so read until every name is there (or 5 s have passed).
+  std::multiset<std::string> names;
+  for (int i = 0; i < 500; ++i) {
+    names.clear();
+    for (pid_t child : children_of(running.pid)) {
+      std::string comm = slurp("/proc/" + std::to_string(child) + "/comm");
+      if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+      names.insert(comm);
+    }
+    if (names == std::multiset<std::string>{"ts-buyer-0", "ts-buyer-1", "ts-buyer-2", "ts-monitor", "ts-seller"}) break;
+    usleep(10'000);
+  }
+  CHECK(names == std::multiset<std::string>{"ts-buyer-0", "ts-buyer-1", "ts-buyer-2", "ts-monitor", "ts-seller"});
+  REQUIRE(kill(running.pid, SIGINT) == 0);
+  CHECK(finish(running).status == 130);
+}
+
 TEST_CASE("ticketsim bench prints each figure as a ratio to its limit and exports it") {
   TempDir dir;
   std::string json = (dir.path / "bench.json").string();
@@ -558,6 +582,46 @@ TEST_CASE("--store: a new file is made and kept; nothing existing is overwritten
   CHECK(not_database.status == 2);
   CHECK(contains(not_database.err, "not a sqlite store"));
   CHECK(slurp(store) == "{\"count\": 0}");
+}
+
+TEST_CASE("a result that cannot be written after the run: the report is printed, then exit 4 with the reason") {
+  TempDir dir;
+  std::string scenario = dir.file("s.toml", kGoodScenario);
+  std::filesystem::create_directory(dir.path / "full");
+  std::string json = (dir.path / "full" / "r.json").string();
+  std::string out_path = (dir.path / "out").string();
+  std::string err_path = (dir.path / "err").string();
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // A directory of this process's own with room for no file: the path
+    // passes the checks made before the run, the result does not fit.
+    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        mount("ticketsim-test", (dir.path / "full").c_str(), "tmpfs", 0, "size=4k,nr_inodes=1") != 0) {
+      _exit(77);
+    }
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(out, 1);
+    dup2(err, 2);
+    execl(kTicketsim.c_str(), kTicketsim.c_str(), "run", scenario.c_str(), "--json", json.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) {
+    REQUIRE_MESSAGE(std::getenv("CI") == nullptr, "CI runs as root: the mount must work there");
+    MESSAGE("cannot mount a tmpfs of its own here (needs root): skipped");
+    return;
+  }
+  CHECK(WEXITSTATUS(status) == 4);
+  CHECK(contains(slurp(out_path), "verdict     valid"));
+  std::string err = slurp(err_path);
+  CHECK(contains(err, json + ": cannot write the result: No space left on device"));
+  CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+  CHECK_FALSE(std::filesystem::exists(json));
 }
 
 TEST_CASE("a full /dev/shm is a clear one-line error, and nothing is left") {

@@ -43,8 +43,8 @@ StoreSpec spec_for(const TempDir& dir, std::int64_t tickets) {
 // as this lives; nothing for strategies without one.
 class Server {
  public:
-  explicit Server(StoreSetup& setup) {
-    if (!setup.has_server()) return;
+  Server(const StrategyInfo& info, StoreSetup& setup) {
+    if (!info.has_seller) return;
     pid_ = fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
@@ -113,7 +113,7 @@ TEST_CASE("every strategy sells N..1, then answers sold-out") {
     const std::int64_t tickets = 5;
     std::unique_ptr<StoreSetup> setup = info.create(spec_for(dir, tickets));
     REQUIRE(setup);
-    Server server(*setup);
+    Server server(info, *setup);
     std::unique_ptr<Store> store = setup->open(0);
     REQUIRE(store);
 
@@ -167,7 +167,7 @@ TEST_CASE("inspect part way through") {
     CAPTURE(info.name);
     TempDir dir;
     std::unique_ptr<StoreSetup> setup = info.create(spec_for(dir, 10));
-    Server server(*setup);
+    Server server(info, *setup);
     std::unique_ptr<Store> store = setup->open(0);
     for (int i = 0; i < 3; ++i) REQUIRE(store->buy({1, static_cast<std::uint64_t>(i), {}}).outcome == Outcome::kSold);
     FinalState state = setup->inspect();
@@ -185,7 +185,7 @@ TEST_CASE("a store of zero tickets is sold out at once") {
     CAPTURE(info.name);
     TempDir dir;
     std::unique_ptr<StoreSetup> setup = info.create(spec_for(dir, 0));
-    Server server(*setup);
+    Server server(info, *setup);
     std::unique_ptr<Store> store = setup->open(0);
     SearchResult found = store->search();
     CHECK(found.outcome == Outcome::kOk);
@@ -630,7 +630,7 @@ TEST_CASE("queue: its message queues live exactly as long as the setup") {
   REQUIRE(shm_entries(spec.run_id).empty());
   {
     std::unique_ptr<StoreSetup> setup = find_strategy("queue")->create(spec);
-    CHECK(setup->has_server());
+    CHECK(find_strategy("queue")->has_seller);
     // One reply queue per buyer and one for the monitor: no more.
     CHECK(shm_entries(spec.run_id) == names);
     for (const std::string& name : names) {
@@ -639,7 +639,7 @@ TEST_CASE("queue: its message queues live exactly as long as the setup") {
       CHECK(mode_of(std::filesystem::path("/dev/shm") / name) == 0600);
     }
     {
-      Server server(*setup);
+      Server server(*find_strategy("queue"), *setup);
       std::unique_ptr<Store> store = setup->open(0);
       std::unique_ptr<Store> other = setup->open(1);
       std::unique_ptr<Store> monitor = setup->open(StoreSetup::kMonitor);
@@ -691,7 +691,7 @@ TEST_CASE("queue: with no seller answering, searches time out and purchases are 
       std::filesystem::remove(dir.path / "tickets.json");
       spec.options.kill_seller_after_sales = 1;
       setup = find_strategy("queue")->create(spec);
-      Server server(*setup);
+      Server server(*find_strategy("queue"), *setup);
       std::unique_ptr<Store> store = setup->open(0);
       BuyResult bought = store->buy({1, 1, {}});
       CHECK(bought.outcome == Outcome::kIndeterminate);
