@@ -18,28 +18,30 @@ class LockedJsonStore final : public Store {
         path_(path), pid_(getpid()) {}
 
   SearchResult search() override {
-    if (!acquire()) return {Outcome::kTimeout, 0};
+    if (Outcome held = acquire(); held != Outcome::kOk) return {held, 0};
     SearchResult result = file_.read();
     release();
     return result;
   }
 
   BuyResult buy(const BuyRequest& request) override {
-    if (!acquire()) return {Outcome::kTimeout, 0, 0, 0};
+    if (Outcome held = acquire(); held != Outcome::kOk) return {held, 0, 0, 0};
     BuyResult result = buy_from_count_file(file_, request);
     release();
     return result;
   }
 
  private:
-  bool acquire() {
+  // kOk with the lock held; else why not: kTimeout or kError.
+  Outcome acquire() {
     watch_.start_waiting();
     StoreLock::Acquired acquired = lock_->lock(timeout_);
     watch_.stop_waiting();
-    if (acquired == StoreLock::Acquired::kTimedOut) return false;
+    if (acquired == StoreLock::Acquired::kTimedOut) return Outcome::kTimeout;
+    if (acquired == StoreLock::Acquired::kFailed) return Outcome::kError;
     if (acquired == StoreLock::Acquired::kAfterOwnerDied) repair();
     watch_.taken(pid_);
-    return true;
+    return Outcome::kOk;
   }
 
   void release() {

@@ -2,6 +2,7 @@
 // sold-out; the JSON count file survives torn documents; named objects go away.
 #include "storage/store.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +25,7 @@
 #include "tests/temp_dir.h"
 #include <fmt/format.h>
 
+#include "storage/file_lock_store.h"
 #include "storage/json_file.h"
 
 using namespace ticketsim;
@@ -908,6 +911,75 @@ TEST_CASE("file-lock and robust-mutex: a lock wait times out, and the holder's d
     }
     CHECK(shm_entries(spec.run_id).empty());
   }
+}
+
+// What `body` returns, run in a child process; nullopt when the child has
+// not ended within `bound` (it is then killed) or did not exit normally.
+std::optional<Outcome> outcome_in_child(std::chrono::seconds bound, auto&& body) {
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    try {
+      _exit(static_cast<int>(body()));
+    } catch (...) {
+      _exit(100);
+    }
+  }
+  auto give_up = std::chrono::steady_clock::now() + bound;
+  int status = 0;
+  while (waitpid(child, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > give_up) {
+      kill(child, SIGKILL);
+      waitpid(child, nullptr, 0);
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) >= 100) return std::nullopt;
+  return static_cast<Outcome>(WEXITSTATUS(status));
+}
+
+TEST_CASE("file-lock: a wait whose timer fired before it blocked still ends; a lock error is an error") {
+  TempDir dir;
+  StoreSpec spec = spec_for(dir, 5);
+  spec.options.lock_timeout = 100ms;
+  std::unique_ptr<StoreSetup> setup = find_strategy("file-lock")->create(spec);
+  LockHolder holder(*setup);
+  REQUIRE(holder.holding());
+  auto buy = [&] { return setup->open(1)->buy({static_cast<std::int32_t>(getpid()), 2, {}}).outcome; };
+
+  SUBCASE("the timer's first signal came before the wait blocked") {
+    // The hook waits out the timer's first SIGALRM (pause() returns once its
+    // handler has run) before the blocking wait begins: a buyer descheduled
+    // for the whole timeout. The wait must still end; 10 s is 100 times the
+    // timeout, a bound that only proves it ended.
+    std::optional<Outcome> lost_signal = outcome_in_child(10s, [&] {
+      set_file_lock_wait_hook([](int) { pause(); });
+      return buy();
+    });
+    REQUIRE_MESSAGE(lost_signal.has_value(), "the lock wait did not end within 10 s");
+    CHECK(*lost_signal == Outcome::kTimeout);
+  }
+  SUBCASE("the wait fails") {
+    // The hook makes the lock file's descriptor read-only: F_OFD_SETLKW then
+    // fails with EBADF, a failure of the lock, not a wait that ran out.
+    std::optional<Outcome> failed = outcome_in_child(10s, [&] {
+      set_file_lock_wait_hook([](int lock_fd) {
+        int read_only = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (read_only < 0 || dup2(read_only, lock_fd) < 0) _exit(101);
+        ::close(read_only);
+      });
+      return buy();
+    });
+    REQUIRE(failed.has_value());
+    CHECK(*failed == Outcome::kError);
+  }
+
+  // The child did not change the store.
+  holder.kill_and_reap();
+  FinalState state = setup->inspect();
+  CHECK_FALSE(state.corrupt);
+  CHECK(state.remaining == 5);
 }
 
 TEST_CASE("sqlite: a purchase times out while another process holds the write lock") {
