@@ -1016,6 +1016,68 @@ TEST_CASE("sqlite: a purchase times out while another process holds the write lo
   CHECK(*state.ledger_sales == 1);
 }
 
+TEST_CASE("sqlite: inspecting a store file changes none of its files") {
+  // A WAL database whose last writer died without closing it, as a killed
+  // run leaves it: its latest sales are only in the -wal, beside the -shm.
+  // A read-write connection would checkpoint them into the database on
+  // close and delete both.
+  TempDir dir;
+  std::unique_ptr<StoreSetup> setup = find_strategy("sqlite")->create(spec_for(dir, 5));
+  const std::filesystem::path db = dir.path / "tickets.db";
+  pid_t writer = fork();
+  REQUIRE(writer >= 0);
+  if (writer == 0) {
+    std::unique_ptr<Store> store = setup->open(0);
+    bool sold = store->buy({1, 1, {}}).outcome == Outcome::kSold && store->buy({1, 2, {}}).outcome == Outcome::kSold;
+    _exit(sold ? 0 : 1);  // without closing the connection
+  }
+  int status = 0;
+  REQUIRE(waitpid(writer, &status, 0) == writer);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  const std::filesystem::path wal = dir.path / "tickets.db-wal", shm = dir.path / "tickets.db-shm";
+  REQUIRE(std::filesystem::exists(wal));
+  REQUIRE(std::filesystem::exists(shm));
+  REQUIRE(std::filesystem::file_size(wal) > 0);
+
+  auto inspect_unchanged = [&](const std::vector<std::filesystem::path>& kept) {
+    std::vector<std::string> before;
+    for (const std::filesystem::path& file : kept) before.push_back(read_file(file));
+    const std::vector<std::string> files_before = files_in(dir.path);
+    FinalState state = find_strategy("sqlite")->inspect_file(db);
+    CHECK_FALSE(state.corrupt);
+    CHECK(state.problem.empty());
+    CHECK(state.remaining == 3);  // the sales in the -wal count
+    REQUIRE(state.ledger_sales.has_value());
+    CHECK(*state.ledger_sales == 2);
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+      CAPTURE(kept[i]);
+      REQUIRE(std::filesystem::exists(kept[i]));
+      CHECK(read_file(kept[i]) == before[i]);
+    }
+    return files_before;
+  };
+
+  SUBCASE("with its -wal and -shm: not a byte of any file changes") {
+    std::vector<std::string> files_before = inspect_unchanged({db, wal, shm});
+    CHECK(files_in(dir.path) == files_before);
+  }
+  SUBCASE("with a -wal and no -shm: the database and the -wal keep their bytes") {
+    std::filesystem::remove(shm);
+    inspect_unchanged({db, wal});
+  }
+  SUBCASE("closed cleanly, no -wal: no file changes and none is made") {
+    {
+      // A read-write connection that closes last checkpoints and deletes the -wal.
+      std::unique_ptr<Store> store = setup->open(0);
+      CHECK(store->search().count == 3);
+    }
+    REQUIRE_FALSE(std::filesystem::exists(wal));
+    std::vector<std::string> files_before = inspect_unchanged({db});
+    CHECK(files_in(dir.path) == files_before);
+  }
+}
+
 TEST_CASE("sqlite: journal_mode delete keeps no write-ahead log") {
   for (std::string_view name : {"sqlite", "sqlite-deferred"}) {
     CAPTURE(name);
