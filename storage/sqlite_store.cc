@@ -5,8 +5,10 @@
 #include <unistd.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string_view>
 #include <thread>
@@ -69,6 +71,7 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   sqlite3* db() { return db_; }
+  const std::filesystem::path& path() const { return path_; }
 
   void exec(const char* sql) {
     char* error = nullptr;
@@ -270,6 +273,34 @@ std::string query_text(Connection& connection, const char* sql) {
   return text;
 }
 
+// Runs `sql` and returns the first column of its first row when it is an
+// integer. Otherwise nullopt, with `problem` saying what is there instead
+// ("'garbled' (text)", "NULL"), or empty when there is no row. Throws
+// StoreError when the query fails.
+std::optional<std::int64_t> query_integer(Connection& connection, const char* sql, std::string* problem) {
+  sqlite3_stmt* statement = connection.prepare(sql);
+  problem->clear();
+  int rc = sqlite3_step(statement);
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) {
+    throw StoreError(fmt::format("{}: '{}': {}", connection.path().string(), sql, sqlite3_errmsg(connection.db())));
+  }
+  if (sqlite3_column_type(statement, 0) == SQLITE_INTEGER) return sqlite3_column_int64(statement, 0);
+  switch (sqlite3_column_type(statement, 0)) {
+    case SQLITE_NULL: *problem = "NULL"; break;
+    case SQLITE_FLOAT: *problem = fmt::format("{} (a real number)", sqlite3_column_double(statement, 0)); break;
+    case SQLITE_BLOB: *problem = fmt::format("{} bytes of blob", sqlite3_column_bytes(statement, 0)); break;
+    default: {
+      // Text: its first line, shortened, so that the reason stays one line.
+      const unsigned char* value = sqlite3_column_text(statement, 0);
+      std::string text = value ? reinterpret_cast<const char*>(value) : "";
+      text = text.substr(0, std::min(text.find_first_of("\r\n"), std::size_t{40}));
+      *problem = fmt::format("'{}' (text)", text);
+    }
+  }
+  return std::nullopt;
+}
+
 class SqliteSetup final : public StoreSetup {
  public:
   SqliteSetup(const StoreSpec& spec, Begin begin)
@@ -348,14 +379,22 @@ FinalState inspect_sqlite_file(const std::filesystem::path& path) {
       state.problem = fmt::format("{}: integrity_check: {}", path.filename().string(), integrity);
       return state;
     }
-    std::string remaining = query_text(connection, "SELECT remaining FROM inventory WHERE id = 1");
-    if (remaining.empty()) {
+    // A value of any type can be stored in an INTEGER column: read it as
+    // it is, and call anything but an integer corrupt, with what is there.
+    std::string seen;
+    std::optional<std::int64_t> remaining =
+        query_integer(connection, "SELECT remaining FROM inventory WHERE id = 1", &seen);
+    if (!remaining) {
       state.corrupt = true;
-      state.problem = fmt::format("{}: the inventory row is missing", path.filename().string());
+      state.problem = seen.empty() ? fmt::format("{}: the inventory row is missing", path.filename().string())
+                                   : fmt::format("{}: the remaining count is not an integer: {}",
+                                                 path.filename().string(), seen);
       return state;
     }
-    state.remaining = std::stoll(remaining);
-    state.ledger_sales = std::stoll(query_text(connection, "SELECT count(*) FROM sales"));
+    state.remaining = *remaining;
+    std::optional<std::int64_t> sales = query_integer(connection, "SELECT count(*) FROM sales", &seen);
+    if (!sales) throw StoreError(fmt::format("{}: the sales cannot be counted", path.filename().string()));
+    state.ledger_sales = *sales;
   } catch (const StoreError& e) {
     state.corrupt = true;
     state.problem = e.what();

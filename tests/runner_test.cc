@@ -9,10 +9,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <set>
 #include <string>
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include "tests/temp_dir.h"
 
@@ -188,6 +190,40 @@ TEST_CASE("a run whose history cannot fit is refused before anything starts") {
 TEST_CASE("a store that cannot be made is a run error, not a crash") {
   Scenario scenario = scenario_for("sqlite", 2, 10, 1);
   CHECK_THROWS_AS(run_scenario(scenario, RunOptions("/nonexistent/ticketsim")), RunError);
+  require_no_children();
+}
+
+TEST_CASE("--store on an SQLite file whose count is garbled is bad input, in one line, and changes nothing") {
+  TempDir dir;
+  const std::filesystem::path db = dir.path / "mine.db";
+  Scenario scenario = scenario_for("sqlite", 1, 3, 1);
+  run_scenario(scenario, RunOptions(dir.path, db, false));
+  sqlite3* handle = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &handle) == SQLITE_OK);
+  CHECK(sqlite3_exec(handle, "UPDATE inventory SET remaining = 'garbled'", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(handle);
+  auto bytes = [&] {
+    std::ifstream in(db, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const std::string before = bytes();
+
+  // InputError is what the command line reports in one line with exit status 2.
+  std::string message;
+  try {
+    run_scenario(scenario, RunOptions(dir.path, db, false));
+  } catch (const InputError& e) {
+    message = e.what();
+  } catch (const std::exception& e) {
+    const std::string other = std::string("not an InputError: ") + e.what();
+    FAIL(other);
+  }
+  CAPTURE(message);
+  CHECK(message.find("not a sqlite store (mine.db: the remaining count is not an integer: 'garbled' (text))") !=
+        std::string::npos);
+  CHECK(message.find("pass --reset") != std::string::npos);
+  CHECK(message.find('\n') == std::string::npos);
+  CHECK(bytes() == before);
   require_no_children();
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include "tests/temp_dir.h"
 #include <fmt/format.h>
@@ -1075,6 +1076,40 @@ TEST_CASE("sqlite: inspecting a store file changes none of its files") {
     REQUIRE_FALSE(std::filesystem::exists(wal));
     std::vector<std::string> files_before = inspect_unchanged({db});
     CHECK(files_in(dir.path) == files_before);
+  }
+}
+
+TEST_CASE("sqlite: a count that is not an integer makes the file no store, with a one-line reason") {
+  struct Case {
+    std::string value;   // SQL for the inventory's remaining count
+    std::string reason;  // what the problem says is there
+  };
+  for (const Case& c : std::vector<Case>{
+           {"'garbled'", "is not an integer: 'garbled' (text)"},
+           {"'12abc'", "is not an integer: '12abc' (text)"},  // std::stoll read 12
+           {"'two\nlines'", "is not an integer: 'two' (text)"},
+           {"1.5", "is not an integer: 1.5 (a real number)"},  // std::stoll read 1
+           {"x'00'", "is not an integer: 1 bytes of blob"},
+       }) {
+    CAPTURE(c.value);
+    TempDir dir;
+    StoreSpec spec = spec_for(dir, 5);
+    spec.options.sqlite_journal_mode = "delete";
+    find_strategy("sqlite")->create(spec);
+    const std::filesystem::path db = dir.path / "tickets.db";
+    sqlite3* handle = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &handle) == SQLITE_OK);
+    std::string update = fmt::format("UPDATE inventory SET remaining = {} WHERE id = 1", c.value);
+    CHECK(sqlite3_exec(handle, update.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(handle);
+
+    FinalState state;
+    REQUIRE_NOTHROW(state = find_strategy("sqlite")->inspect_file(db));
+    CAPTURE(state.problem);
+    CHECK(state.corrupt);
+    CHECK(contains(state.problem, "tickets.db: the remaining count "));
+    CHECK(contains(state.problem, c.reason));
+    CHECK_FALSE(contains(state.problem, "\n"));
   }
 }
 
