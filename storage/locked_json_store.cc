@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
+#include <cstdlib>
 
 #include <fmt/format.h>
+
+#include "storage/process.h"
 
 namespace ticketsim {
 namespace {
@@ -81,17 +83,6 @@ std::string LockWatch::describe(std::string_view lock_name) const {
   if (holder == 0) return fmt::format("the {} has no recorded holder; {}", lock_name, waiters);
   return fmt::format("the {} is held by pid {}, which is {}; {}", lock_name, holder,
                      process_ended(holder) ? "dead" : "alive", waiters);
-}
-
-bool process_ended(std::int32_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return true;
-  std::string line;
-  std::getline(stat, line);
-  std::size_t close = line.rfind(')');
-  if (close == std::string::npos || close + 2 >= line.size()) return true;
-  char state = line[close + 2];
-  return state == 'Z' || state == 'X';
 }
 
 LockedJsonSetup::LockedJsonSetup(const StoreSpec& spec, std::string lock_name)

@@ -55,9 +55,6 @@ class LockWatch {
   SharedCell<State> state_;
 };
 
-// Whether `pid` has ended (gone, or a zombie not yet reaped).
-bool process_ended(std::int32_t pid);
-
 class LockedJsonSetup : public StoreSetup {
  public:
   // Creates the JSON file; the subclass creates its lock.

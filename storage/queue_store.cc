@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -11,11 +12,10 @@
 #include <boost/interprocess/ipc/message_queue.hpp>
 #include <fmt/format.h>
 
-#include "storage/shm_error.h"
-
 #include "storage/json_file.h"
-#include "storage/locked_json_store.h"
+#include "storage/process.h"
 #include "storage/shared_cell.h"
+#include "storage/shm_error.h"
 
 namespace ticketsim {
 namespace {

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 
 #include "storage/file_lock_store.h"
 #include "storage/json_file.h"
+#include "storage/process.h"
 
 using namespace ticketsim;
 
@@ -295,6 +297,32 @@ TEST_CASE("sqlite: inspect checks the database itself") {
   FinalState state = setup->inspect();
   CHECK(state.corrupt);
   CHECK_FALSE(state.problem.empty());
+}
+
+TEST_CASE("process_ended: alive, then a zombie, then reaped") {
+  CHECK_FALSE(process_ended(getpid()));
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // A name with ") Z " in it: the state is read after the last ')'.
+    prctl(PR_SET_NAME, "x) Z (y", 0, 0, 0);
+    char c = 'x';
+    if (::write(fds[1], &c, 1) != 1) _exit(1);
+    for (;;) pause();
+  }
+  ::close(fds[1]);
+  char c = 0;
+  REQUIRE(::read(fds[0], &c, 1) == 1);
+  ::close(fds[0]);
+  CHECK_FALSE(process_ended(child));
+  ::kill(child, SIGKILL);
+  siginfo_t info{};
+  REQUIRE(waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT) == 0);
+  CHECK(process_ended(child));  // a zombie
+  REQUIRE(waitpid(child, nullptr, 0) == child);
+  CHECK(process_ended(child));  // gone
 }
 
 TEST_CASE("parse_count_document") {
