@@ -113,7 +113,6 @@ class QueueSetup final : public StoreSetup {
  public:
   explicit QueueSetup(const StoreSpec& spec) : spec_(spec), path_(spec.store_file("tickets.json")) {
     CountFile::create(path_, spec.tickets, spec.replace);
-    bip::permissions owner_only(0600);
     try {
       create(request_queue_name(spec.run_id), static_cast<std::size_t>(spec.buyers) * 2 + 16, sizeof(Request));
       create(reply_queue_name(spec.run_id, kMonitor), 4, sizeof(Reply));
