@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -17,6 +20,34 @@ namespace {
 
 // SIGALRM only has to interrupt a blocked F_OFD_SETLKW.
 void on_alarm(int) {}
+
+FileLockWaitHook wait_hook = nullptr;
+
+std::int64_t monotonic_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
+timeval to_timeval(std::chrono::nanoseconds duration) {
+  std::int64_t us = std::max<std::int64_t>((duration.count() + 999) / 1000, 1);  // rounded up; 0 would disarm
+  return timeval{static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
+}
+
+// The process's ITIMER_REAL, armed for as long as this lives.
+class AlarmTimer {
+ public:
+  AlarmTimer(std::chrono::nanoseconds first, std::chrono::nanoseconds interval) {
+    itimerval timer{to_timeval(interval), to_timeval(first)};
+    setitimer(ITIMER_REAL, &timer, nullptr);
+  }
+  ~AlarmTimer() {
+    itimerval off{};
+    setitimer(ITIMER_REAL, &off, nullptr);
+  }
+  AlarmTimer(const AlarmTimer&) = delete;
+  AlarmTimer& operator=(const AlarmTimer&) = delete;
+};
 
 class FileLock final : public StoreLock {
  public:
@@ -30,19 +61,28 @@ class FileLock final : public StoreLock {
   }
   ~FileLock() override { ::close(fd_); }
 
+  // F_OFD_SETLKW has no timeout of its own; a signal bounds it. A one-shot
+  // timer is not enough: when its signal arrives before the call has begun
+  // to block (a buyer descheduled for the whole timeout, common with 1,000
+  // buyers on 2 cores), the handler runs, the call then blocks, and nothing
+  // ever interrupts it. So the timer first fires at the deadline and then
+  // again every kRetick: a signal lost that way is followed by another. The
+  // deadline itself is kept on CLOCK_MONOTONIC and checked after each EINTR,
+  // so a signal that is not the timer's (or the timer firing a little early
+  // by rounding) only sends the call back to wait. The wait ends at the
+  // deadline, or at worst one kRetick (plus scheduling) after it.
   Acquired lock(std::chrono::nanoseconds timeout) override {
+    const std::int64_t deadline = monotonic_ns() + timeout.count();
     struct flock request = whole_file(F_WRLCK);
     if (fcntl(fd_, F_OFD_SETLK, &request) == 0) return Acquired::kYes;
-    // Contended: block, with a one-shot timer to bound the wait.
-    itimerval timer{};
-    timer.it_value.tv_sec = static_cast<time_t>(timeout.count() / 1'000'000'000);
-    timer.it_value.tv_usec = static_cast<suseconds_t>(timeout.count() % 1'000'000'000 / 1000);
-    if (timer.it_value.tv_sec == 0 && timer.it_value.tv_usec == 0) timer.it_value.tv_usec = 1;
-    setitimer(ITIMER_REAL, &timer, nullptr);
-    int rc = fcntl(fd_, F_OFD_SETLKW, &request);
-    itimerval off{};
-    setitimer(ITIMER_REAL, &off, nullptr);
-    return rc == 0 ? Acquired::kYes : Acquired::kTimedOut;
+    if (errno != EAGAIN && errno != EACCES) return Acquired::kFailed;  // not a lock someone else holds
+    AlarmTimer timer(timeout, kRetick);
+    if (wait_hook) wait_hook(fd_);
+    for (;;) {
+      if (fcntl(fd_, F_OFD_SETLKW, &request) == 0) return Acquired::kYes;
+      if (errno != EINTR) return Acquired::kFailed;  // EBADF, ENOLCK, ...: an error, not a wait
+      if (monotonic_ns() >= deadline) return Acquired::kTimedOut;
+    }
   }
 
   void unlock() override {
@@ -57,6 +97,12 @@ class FileLock final : public StoreLock {
     request.l_whence = SEEK_SET;
     return request;  // l_start = l_len = 0: the whole file; l_pid must be 0 for OFD locks
   }
+
+  // After a lost signal, the next one comes this much later. Only a wait
+  // already past its deadline sees more than one signal. It must be long
+  // beside a system call: signals every microsecond would interrupt the
+  // process before it could get back into fcntl, for ever.
+  static constexpr std::chrono::milliseconds kRetick{1};
 
   int fd_ = -1;
 };
@@ -78,6 +124,8 @@ class FileLockSetup final : public LockedJsonSetup {
 };
 
 }  // namespace
+
+void set_file_lock_wait_hook(FileLockWaitHook hook) { wait_hook = hook; }
 
 std::unique_ptr<StoreSetup> create_file_lock_store(const StoreSpec& spec) {
   return std::make_unique<FileLockSetup>(spec);

@@ -1,5 +1,7 @@
 // The seed's store: one JSON document {"count": N} in a file, read whole and
-// written back whole. Shared by the JSON strategies (plain, named-mutex).
+// written back whole. Shared by every strategy that keeps its count in JSON:
+// plain, the locked ones (named-mutex, file-lock, robust-mutex, through
+// locked_json_store.h) and the queue's seller.
 #pragma once
 
 #include <cstdint>

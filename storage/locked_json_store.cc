@@ -3,10 +3,11 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
+#include "storage/process.h"
 #include "storage/words.h"
 
 namespace ticketsim {
@@ -20,28 +21,30 @@ class LockedJsonStore final : public Store {
         path_(path), pid_(getpid()) {}
 
   SearchResult search() override {
-    if (!acquire()) return {Outcome::kTimeout, 0};
+    if (Outcome held = acquire(); held != Outcome::kOk) return {held, 0};
     SearchResult result = file_.read();
     release();
     return result;
   }
 
   BuyResult buy(const BuyRequest& request) override {
-    if (!acquire()) return {Outcome::kTimeout, 0, 0, 0};
+    if (Outcome held = acquire(); held != Outcome::kOk) return {held, 0, 0, 0};
     BuyResult result = buy_from_count_file(file_, request);
     release();
     return result;
   }
 
  private:
-  bool acquire() {
+  // kOk with the lock held; else why not: kTimeout or kError.
+  Outcome acquire() {
     watch_.start_waiting();
     StoreLock::Acquired acquired = lock_->lock(timeout_);
     watch_.stop_waiting();
-    if (acquired == StoreLock::Acquired::kTimedOut) return false;
+    if (acquired == StoreLock::Acquired::kTimedOut) return Outcome::kTimeout;
+    if (acquired == StoreLock::Acquired::kFailed) return Outcome::kError;
     if (acquired == StoreLock::Acquired::kAfterOwnerDied) repair();
     watch_.taken(pid_);
-    return true;
+    return Outcome::kOk;
   }
 
   void release() {
@@ -81,17 +84,6 @@ std::string LockWatch::describe(std::string_view lock_name) const {
   if (holder == 0) return fmt::format("the {} has no recorded holder; {}", lock_name, waiters);
   return fmt::format("the {} is held by pid {}, which is {}; {}", lock_name, holder,
                      process_ended(holder) ? "dead" : "alive", waiters);
-}
-
-bool process_ended(std::int32_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return true;
-  std::string line;
-  std::getline(stat, line);
-  std::size_t close = line.rfind(')');
-  if (close == std::string::npos || close + 2 >= line.size()) return true;
-  char state = line[close + 2];
-  return state == 'Z' || state == 'X';
 }
 
 LockedJsonSetup::LockedJsonSetup(const StoreSpec& spec, std::string lock_name)

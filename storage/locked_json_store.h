@@ -25,6 +25,7 @@ class StoreLock {
     kYes,
     kAfterOwnerDied,  // taken from a holder that died holding it (robust mutex)
     kTimedOut,
+    kFailed,  // the lock itself failed (a system call error): not a wait that ran out
   };
   virtual Acquired lock(std::chrono::nanoseconds timeout) = 0;
   virtual void unlock() = 0;
@@ -53,9 +54,6 @@ class LockWatch {
   };
   SharedCell<State> state_;
 };
-
-// Whether `pid` has ended (gone, or a zombie not yet reaped).
-bool process_ended(std::int32_t pid);
 
 class LockedJsonSetup : public StoreSetup {
  public:

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -11,11 +12,10 @@
 #include <boost/interprocess/ipc/message_queue.hpp>
 #include <fmt/format.h>
 
-#include "storage/shm_error.h"
-
 #include "storage/json_file.h"
-#include "storage/locked_json_store.h"
+#include "storage/process.h"
 #include "storage/shared_cell.h"
+#include "storage/shm_error.h"
 
 namespace ticketsim {
 namespace {
@@ -113,7 +113,6 @@ class QueueSetup final : public StoreSetup {
  public:
   explicit QueueSetup(const StoreSpec& spec) : spec_(spec), path_(spec.store_file("tickets.json")) {
     CountFile::create(path_, spec.tickets, spec.replace);
-    bip::permissions owner_only(0600);
     try {
       create(request_queue_name(spec.run_id), static_cast<std::size_t>(spec.buyers) * 2 + 16, sizeof(Request));
       create(reply_queue_name(spec.run_id, kMonitor), 4, sizeof(Reply));

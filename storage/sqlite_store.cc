@@ -5,9 +5,12 @@
 #include <unistd.h>
 #include <sqlite3.h>
 
-#include <random>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <random>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -28,11 +31,32 @@ constexpr const char* kSchema = R"sql(
   );
 )sql";
 
+// `path` as an SQLite URI ("file:...") with `query` after it: every byte
+// but the unreserved ones and '/' percent-encoded, so that a '?', '#' or '%'
+// in a file name is read as part of the name.
+std::string file_uri(const std::filesystem::path& path, std::string_view query) {
+  std::string uri = "file:";
+  for (unsigned char c : path.string()) {
+    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '/' || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      uri += static_cast<char>(c);
+    } else {
+      uri += fmt::format("%{:02X}", c);
+    }
+  }
+  return fmt::format("{}?{}", uri, query);
+}
+
 // One connection. Owns the sqlite3 handle and its prepared statements.
 class Connection {
  public:
-  Connection(const std::filesystem::path& path, int flags) : path_(path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOFOLLOW, nullptr) != SQLITE_OK) {
+  // Opens `path` itself, or, when `uri_query` is given, `path` as a URI
+  // with those parameters ("mode=ro&immutable=1").
+  Connection(const std::filesystem::path& path, int flags, std::string_view uri_query = {}) : path_(path) {
+    std::string name = uri_query.empty() ? path.string() : file_uri(path, uri_query);
+    if (!uri_query.empty()) flags |= SQLITE_OPEN_URI;
+    if (sqlite3_open_v2(name.c_str(), &db_, flags | SQLITE_OPEN_NOFOLLOW, nullptr) != SQLITE_OK) {
       std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close(db_);
       throw StoreError(fmt::format("{}: cannot open database: {}", path.string(), message));
@@ -47,6 +71,7 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   sqlite3* db() { return db_; }
+  const std::filesystem::path& path() const { return path_; }
 
   void exec(const char* sql) {
     char* error = nullptr;
@@ -248,6 +273,34 @@ std::string query_text(Connection& connection, const char* sql) {
   return text;
 }
 
+// Runs `sql` and returns the first column of its first row when it is an
+// integer. Otherwise nullopt, with `problem` saying what is there instead
+// ("'garbled' (text)", "NULL"), or empty when there is no row. Throws
+// StoreError when the query fails.
+std::optional<std::int64_t> query_integer(Connection& connection, const char* sql, std::string* problem) {
+  sqlite3_stmt* statement = connection.prepare(sql);
+  problem->clear();
+  int rc = sqlite3_step(statement);
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) {
+    throw StoreError(fmt::format("{}: '{}': {}", connection.path().string(), sql, sqlite3_errmsg(connection.db())));
+  }
+  if (sqlite3_column_type(statement, 0) == SQLITE_INTEGER) return sqlite3_column_int64(statement, 0);
+  switch (sqlite3_column_type(statement, 0)) {
+    case SQLITE_NULL: *problem = "NULL"; break;
+    case SQLITE_FLOAT: *problem = fmt::format("{} (a real number)", sqlite3_column_double(statement, 0)); break;
+    case SQLITE_BLOB: *problem = fmt::format("{} bytes of blob", sqlite3_column_bytes(statement, 0)); break;
+    default: {
+      // Text: its first line, shortened, so that the reason stays one line.
+      const unsigned char* value = sqlite3_column_text(statement, 0);
+      std::string text = value ? reinterpret_cast<const char*>(value) : "";
+      text = text.substr(0, std::min(text.find_first_of("\r\n"), std::size_t{40}));
+      *problem = fmt::format("'{}' (text)", text);
+    }
+  }
+  return std::nullopt;
+}
+
 class SqliteSetup final : public StoreSetup {
  public:
   SqliteSetup(const StoreSpec& spec, Begin begin)
@@ -287,26 +340,61 @@ class SqliteSetup final : public StoreSetup {
   Begin begin_;
 };
 
+// The URI parameters under which reading the database at `path` changes no
+// file. A read-write connection would not do: the last one to close on a WAL
+// database checkpoints it and deletes its -wal and -shm. A read-only one
+// (mode=ro) writes nothing to the database or its -wal, but needs a WAL
+// index: it rewrites the -shm's header, or makes a -shm (and an empty -wal)
+// when there is none. So:
+//  - with a -wal and its -shm: readonly_shm=1 reads the index as it is and
+//    builds its own in memory when it is stale;
+//  - with a -wal and no -shm: the -wal must be read, and SQLite cannot
+//    without a -shm; it makes one, the only file that changes;
+//  - with neither a -wal nor a -journal, the database file holds everything:
+//    immutable=1 reads it with no locks and no side files at all;
+//  - with a -journal (rollback mode, a crash mid-transaction): mode=ro,
+//    which cannot roll a hot journal back and fails instead of reading
+//    half a transaction.
+// A store another process is using at the same time may change between the
+// look and the open; --store is not meant for one.
+std::string_view read_only_query(const std::filesystem::path& path) {
+  std::error_code ec;
+  auto exists = [&](const char* suffix) { return std::filesystem::exists(path.string() + suffix, ec); };
+  if (exists("-wal")) return exists("-shm") ? "mode=ro&readonly_shm=1" : "mode=ro";
+  if (exists("-journal")) return "mode=ro";
+  return "mode=ro&immutable=1";
+}
+
 }  // namespace
 
 FinalState inspect_sqlite_file(const std::filesystem::path& path) {
   FinalState state;
   try {
-    Connection connection(path, SQLITE_OPEN_READWRITE);
+    // Read only, and through a URI that keeps SQLite from touching the
+    // files (see read_only_query): inspecting must change nothing.
+    Connection connection(path, SQLITE_OPEN_READONLY, read_only_query(path));
     std::string integrity = query_text(connection, "PRAGMA integrity_check");
     if (integrity != "ok") {
       state.corrupt = true;
       state.problem = fmt::format("{}: integrity_check: {}", path.filename().string(), integrity);
       return state;
     }
-    std::string remaining = query_text(connection, "SELECT remaining FROM inventory WHERE id = 1");
-    if (remaining.empty()) {
+    // A value of any type can be stored in an INTEGER column: read it as
+    // it is, and call anything but an integer corrupt, with what is there.
+    std::string seen;
+    std::optional<std::int64_t> remaining =
+        query_integer(connection, "SELECT remaining FROM inventory WHERE id = 1", &seen);
+    if (!remaining) {
       state.corrupt = true;
-      state.problem = fmt::format("{}: the inventory row is missing", path.filename().string());
+      state.problem = seen.empty() ? fmt::format("{}: the inventory row is missing", path.filename().string())
+                                   : fmt::format("{}: the remaining count is not an integer: {}",
+                                                 path.filename().string(), seen);
       return state;
     }
-    state.remaining = std::stoll(remaining);
-    state.ledger_sales = std::stoll(query_text(connection, "SELECT count(*) FROM sales"));
+    state.remaining = *remaining;
+    std::optional<std::int64_t> sales = query_integer(connection, "SELECT count(*) FROM sales", &seen);
+    if (!sales) throw StoreError(fmt::format("{}: the sales cannot be counted", path.filename().string()));
+    state.ledger_sales = *sales;
   } catch (const StoreError& e) {
     state.corrupt = true;
     state.problem = e.what();

@@ -2,17 +2,23 @@
 #include "sim/runner.h"
 
 #include <dirent.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <fstream>
 #include <set>
 #include <string>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "tests/temp_dir.h"
 
@@ -57,6 +63,50 @@ void require_no_children() {
 Result run(const Scenario& scenario, const TempDir& dir) {
   RunRecord record = run_scenario(scenario, RunOptions(dir.path));
   return make_result(record);
+}
+
+// What run_scenario did when run by the unprivileged user nobody, in a
+// child process (the tests run as root, whom no file mode stops):
+// "InputError: <message>", "RunError: <message>", "other: <message>" or "ran".
+std::string run_as_nobody(const Scenario& scenario, const RunOptions& options) {
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    close(fds[0]);
+    const uid_t nobody = 65534;
+    if (setgroups(0, nullptr) != 0 || setgid(nobody) != 0 || setuid(nobody) != 0) _exit(120);
+    std::string what = "ran";
+    try {
+      run_scenario(scenario, options);
+    } catch (const InputError& e) {
+      what = std::string("InputError: ") + e.what();
+    } catch (const RunError& e) {
+      what = std::string("RunError: ") + e.what();
+    } catch (const std::exception& e) {
+      what = std::string("other: ") + e.what();
+    }
+    _exit(write(fds[1], what.data(), what.size()) == static_cast<ssize_t>(what.size()) ? 0 : 121);
+  }
+  close(fds[1]);
+  std::string what;
+  char buffer[512];
+  ssize_t got = 0;
+  while ((got = read(fds[0], buffer, sizeof buffer)) > 0 || (got < 0 && errno == EINTR)) {
+    if (got > 0) what.append(buffer, static_cast<std::size_t>(got));
+  }
+  close(fds[0]);
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  return what;
+}
+
+std::string bytes_of(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 }  // namespace
@@ -189,6 +239,103 @@ TEST_CASE("a run whose history cannot fit is refused before anything starts") {
 TEST_CASE("a store that cannot be made is a run error, not a crash") {
   Scenario scenario = scenario_for("sqlite", 2, 10, 1);
   CHECK_THROWS_AS(run_scenario(scenario, RunOptions("/nonexistent/ticketsim")), RunError);
+  require_no_children();
+}
+
+TEST_CASE("--store on an SQLite file whose count is garbled is bad input, in one line, and changes nothing") {
+  TempDir dir;
+  const std::filesystem::path db = dir.path / "mine.db";
+  Scenario scenario = scenario_for("sqlite", 1, 3, 1);
+  run_scenario(scenario, RunOptions(dir.path, db, false));
+  sqlite3* handle = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &handle) == SQLITE_OK);
+  CHECK(sqlite3_exec(handle, "UPDATE inventory SET remaining = 'garbled'", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(handle);
+  auto bytes = [&] {
+    std::ifstream in(db, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const std::string before = bytes();
+
+  // InputError is what the command line reports in one line with exit status 2.
+  std::string message;
+  try {
+    run_scenario(scenario, RunOptions(dir.path, db, false));
+  } catch (const InputError& e) {
+    message = e.what();
+  } catch (const std::exception& e) {
+    const std::string other = std::string("not an InputError: ") + e.what();
+    FAIL(other);
+  }
+  CAPTURE(message);
+  CHECK(message.find("not a sqlite store (mine.db: the remaining count is not an integer: 'garbled' (text))") !=
+        std::string::npos);
+  CHECK(message.find("pass --reset") != std::string::npos);
+  CHECK(message.find('\n') == std::string::npos);
+  CHECK(bytes() == before);
+  require_no_children();
+}
+
+TEST_CASE("--store on a file the user may not read or write is refused, and nothing is changed") {
+  using std::filesystem::perms;
+  TempDir dir;
+  // Root's files, in a directory anyone may enter and write: the run's own
+  // directory is made there.
+  std::filesystem::permissions(dir.path, perms::all);
+  const std::filesystem::path json = dir.path / "mine.json", db = dir.path / "mine.db";
+  run_scenario(scenario_for("named-mutex", 1, 3, 1), RunOptions(dir.path, json, false));
+  run_scenario(scenario_for("sqlite", 1, 3, 1), RunOptions(dir.path, db, false));
+  REQUIRE_FALSE(std::filesystem::exists(dir.path / "mine.db-wal"));
+
+  struct Case {
+    std::string strategy;
+    std::filesystem::path file;
+    perms mode;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"named-mutex", json, perms::owner_read | perms::owner_write},  // 0600: no access at all
+           {"named-mutex", json, perms::owner_read | perms::owner_write | perms::group_read | perms::others_read},
+           {"sqlite", db, perms::owner_read | perms::owner_write},
+           {"sqlite", db, perms::owner_read | perms::owner_write | perms::group_read | perms::others_read},
+       }) {
+    CAPTURE(c.strategy);
+    CAPTURE(static_cast<int>(c.mode));
+    std::filesystem::permissions(c.file, c.mode);
+    const std::string before = bytes_of(c.file);
+    std::string what = run_as_nobody(scenario_for(c.strategy, 1, 3, 1), RunOptions(dir.path, c.file, false));
+    CAPTURE(what);
+    CHECK(what == fmt::format("InputError: {}: Permission denied; nothing was changed", c.file.string()));
+    CHECK(bytes_of(c.file) == before);
+    CHECK_FALSE(std::filesystem::exists(c.file.string() + "-wal"));
+    CHECK_FALSE(std::filesystem::exists(c.file.string() + "-shm"));
+  }
+
+  SUBCASE("a store in a directory the user may not enter") {
+    TempDir closed;  // 0700, root's
+    std::filesystem::permissions(closed.path, perms::owner_all);
+    std::string what = run_as_nobody(scenario_for("plain", 1, 3, 1),
+                                     RunOptions(dir.path, closed.path / "mine.json", false));
+    CHECK(what == fmt::format("InputError: {}: Permission denied", (closed.path / "mine.json").string()));
+    CHECK(closed.empty());
+  }
+  SUBCASE("a new store in a directory the user may not write") {
+    TempDir read_only;  // 0755, root's
+    std::filesystem::permissions(read_only.path, perms::owner_all | perms::group_read | perms::group_exec |
+                                                     perms::others_read | perms::others_exec);
+    for (const char* strategy : {"plain", "sqlite"}) {
+      CAPTURE(strategy);
+      const std::filesystem::path file = read_only.path / "new.store";
+      std::string what = run_as_nobody(scenario_for(strategy, 1, 3, 1), RunOptions(dir.path, file, false));
+      CAPTURE(what);
+      CHECK(what.starts_with("RunError: " + file.string() + ": cannot create store: Permission denied"));
+      CHECK(read_only.empty());
+    }
+  }
+  // Every run directory the refused runs made is gone again.
+  std::vector<std::string> left;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path)) left.push_back(entry.path().filename());
+  std::sort(left.begin(), left.end());
+  CHECK(left == std::vector<std::string>{"mine.db", "mine.json"});
   require_no_children();
 }
 

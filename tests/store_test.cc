@@ -2,9 +2,11 @@
 // sold-out; the JSON count file survives torn documents; named objects go away.
 #include "storage/store.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,16 +16,20 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include "tests/temp_dir.h"
 #include <fmt/format.h>
 
+#include "storage/file_lock_store.h"
 #include "storage/json_file.h"
+#include "storage/process.h"
 
 using namespace ticketsim;
 
@@ -291,6 +297,32 @@ TEST_CASE("sqlite: inspect checks the database itself") {
   FinalState state = setup->inspect();
   CHECK(state.corrupt);
   CHECK_FALSE(state.problem.empty());
+}
+
+TEST_CASE("process_ended: alive, then a zombie, then reaped") {
+  CHECK_FALSE(process_ended(getpid()));
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // A name with ") Z " in it: the state is read after the last ')'.
+    prctl(PR_SET_NAME, "x) Z (y", 0, 0, 0);
+    char c = 'x';
+    if (::write(fds[1], &c, 1) != 1) _exit(1);
+    for (;;) pause();
+  }
+  ::close(fds[1]);
+  char c = 0;
+  REQUIRE(::read(fds[0], &c, 1) == 1);
+  ::close(fds[0]);
+  CHECK_FALSE(process_ended(child));
+  ::kill(child, SIGKILL);
+  siginfo_t info{};
+  REQUIRE(waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT) == 0);
+  CHECK(process_ended(child));  // a zombie
+  REQUIRE(waitpid(child, nullptr, 0) == child);
+  CHECK(process_ended(child));  // gone
 }
 
 TEST_CASE("parse_count_document") {
@@ -910,6 +942,75 @@ TEST_CASE("file-lock and robust-mutex: a lock wait times out, and the holder's d
   }
 }
 
+// What `body` returns, run in a child process; nullopt when the child has
+// not ended within `bound` (it is then killed) or did not exit normally.
+std::optional<Outcome> outcome_in_child(std::chrono::seconds bound, auto&& body) {
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    try {
+      _exit(static_cast<int>(body()));
+    } catch (...) {
+      _exit(100);
+    }
+  }
+  auto give_up = std::chrono::steady_clock::now() + bound;
+  int status = 0;
+  while (waitpid(child, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > give_up) {
+      kill(child, SIGKILL);
+      waitpid(child, nullptr, 0);
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) >= 100) return std::nullopt;
+  return static_cast<Outcome>(WEXITSTATUS(status));
+}
+
+TEST_CASE("file-lock: a wait whose timer fired before it blocked still ends; a lock error is an error") {
+  TempDir dir;
+  StoreSpec spec = spec_for(dir, 5);
+  spec.options.lock_timeout = 100ms;
+  std::unique_ptr<StoreSetup> setup = find_strategy("file-lock")->create(spec);
+  LockHolder holder(*setup);
+  REQUIRE(holder.holding());
+  auto buy = [&] { return setup->open(1)->buy({static_cast<std::int32_t>(getpid()), 2, {}}).outcome; };
+
+  SUBCASE("the timer's first signal came before the wait blocked") {
+    // The hook waits out the timer's first SIGALRM (pause() returns once its
+    // handler has run) before the blocking wait begins: a buyer descheduled
+    // for the whole timeout. The wait must still end; 10 s is 100 times the
+    // timeout, a bound that only proves it ended.
+    std::optional<Outcome> lost_signal = outcome_in_child(10s, [&] {
+      set_file_lock_wait_hook([](int) { pause(); });
+      return buy();
+    });
+    REQUIRE_MESSAGE(lost_signal.has_value(), "the lock wait did not end within 10 s");
+    CHECK(*lost_signal == Outcome::kTimeout);
+  }
+  SUBCASE("the wait fails") {
+    // The hook makes the lock file's descriptor read-only: F_OFD_SETLKW then
+    // fails with EBADF, a failure of the lock, not a wait that ran out.
+    std::optional<Outcome> failed = outcome_in_child(10s, [&] {
+      set_file_lock_wait_hook([](int lock_fd) {
+        int read_only = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (read_only < 0 || dup2(read_only, lock_fd) < 0) _exit(101);
+        ::close(read_only);
+      });
+      return buy();
+    });
+    REQUIRE(failed.has_value());
+    CHECK(*failed == Outcome::kError);
+  }
+
+  // The child did not change the store.
+  holder.kill_and_reap();
+  FinalState state = setup->inspect();
+  CHECK_FALSE(state.corrupt);
+  CHECK(state.remaining == 5);
+}
+
 TEST_CASE("sqlite: a purchase times out while another process holds the write lock") {
   TempDir dir;
   StoreSpec spec = spec_for(dir, 5);
@@ -942,6 +1043,102 @@ TEST_CASE("sqlite: a purchase times out while another process holds the write lo
   CHECK(state.remaining == 4);
   REQUIRE(state.ledger_sales.has_value());
   CHECK(*state.ledger_sales == 1);
+}
+
+TEST_CASE("sqlite: inspecting a store file changes none of its files") {
+  // A WAL database whose last writer died without closing it, as a killed
+  // run leaves it: its latest sales are only in the -wal, beside the -shm.
+  // A read-write connection would checkpoint them into the database on
+  // close and delete both.
+  TempDir dir;
+  std::unique_ptr<StoreSetup> setup = find_strategy("sqlite")->create(spec_for(dir, 5));
+  const std::filesystem::path db = dir.path / "tickets.db";
+  pid_t writer = fork();
+  REQUIRE(writer >= 0);
+  if (writer == 0) {
+    std::unique_ptr<Store> store = setup->open(0);
+    bool sold = store->buy({1, 1, {}}).outcome == Outcome::kSold && store->buy({1, 2, {}}).outcome == Outcome::kSold;
+    _exit(sold ? 0 : 1);  // without closing the connection
+  }
+  int status = 0;
+  REQUIRE(waitpid(writer, &status, 0) == writer);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  const std::filesystem::path wal = dir.path / "tickets.db-wal", shm = dir.path / "tickets.db-shm";
+  REQUIRE(std::filesystem::exists(wal));
+  REQUIRE(std::filesystem::exists(shm));
+  REQUIRE(std::filesystem::file_size(wal) > 0);
+
+  auto inspect_unchanged = [&](const std::vector<std::filesystem::path>& kept) {
+    std::vector<std::string> before;
+    for (const std::filesystem::path& file : kept) before.push_back(read_file(file));
+    const std::vector<std::string> files_before = files_in(dir.path);
+    FinalState state = find_strategy("sqlite")->inspect_file(db);
+    CHECK_FALSE(state.corrupt);
+    CHECK(state.problem.empty());
+    CHECK(state.remaining == 3);  // the sales in the -wal count
+    REQUIRE(state.ledger_sales.has_value());
+    CHECK(*state.ledger_sales == 2);
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+      CAPTURE(kept[i]);
+      REQUIRE(std::filesystem::exists(kept[i]));
+      CHECK(read_file(kept[i]) == before[i]);
+    }
+    return files_before;
+  };
+
+  SUBCASE("with its -wal and -shm: not a byte of any file changes") {
+    std::vector<std::string> files_before = inspect_unchanged({db, wal, shm});
+    CHECK(files_in(dir.path) == files_before);
+  }
+  SUBCASE("with a -wal and no -shm: the database and the -wal keep their bytes") {
+    std::filesystem::remove(shm);
+    inspect_unchanged({db, wal});
+  }
+  SUBCASE("closed cleanly, no -wal: no file changes and none is made") {
+    {
+      // A read-write connection that closes last checkpoints and deletes the -wal.
+      std::unique_ptr<Store> store = setup->open(0);
+      CHECK(store->search().count == 3);
+    }
+    REQUIRE_FALSE(std::filesystem::exists(wal));
+    std::vector<std::string> files_before = inspect_unchanged({db});
+    CHECK(files_in(dir.path) == files_before);
+  }
+}
+
+TEST_CASE("sqlite: a count that is not an integer makes the file no store, with a one-line reason") {
+  struct Case {
+    std::string value;   // SQL for the inventory's remaining count
+    std::string reason;  // what the problem says is there
+  };
+  for (const Case& c : std::vector<Case>{
+           {"'garbled'", "is not an integer: 'garbled' (text)"},
+           {"'12abc'", "is not an integer: '12abc' (text)"},  // std::stoll read 12
+           {"'two\nlines'", "is not an integer: 'two' (text)"},
+           {"1.5", "is not an integer: 1.5 (a real number)"},  // std::stoll read 1
+           {"x'00'", "is not an integer: 1 bytes of blob"},
+       }) {
+    CAPTURE(c.value);
+    TempDir dir;
+    StoreSpec spec = spec_for(dir, 5);
+    spec.options.sqlite_journal_mode = "delete";
+    find_strategy("sqlite")->create(spec);
+    const std::filesystem::path db = dir.path / "tickets.db";
+    sqlite3* handle = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &handle) == SQLITE_OK);
+    std::string update = fmt::format("UPDATE inventory SET remaining = {} WHERE id = 1", c.value);
+    CHECK(sqlite3_exec(handle, update.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(handle);
+
+    FinalState state;
+    REQUIRE_NOTHROW(state = find_strategy("sqlite")->inspect_file(db));
+    CAPTURE(state.problem);
+    CHECK(state.corrupt);
+    CHECK(contains(state.problem, "tickets.db: the remaining count "));
+    CHECK(contains(state.problem, c.reason));
+    CHECK_FALSE(contains(state.problem, "\n"));
+  }
 }
 
 TEST_CASE("sqlite: journal_mode delete keeps no write-ahead log") {
