@@ -6,6 +6,11 @@
 #include "storage/json_file.h"
 #include "storage/named_mutex_store.h"
 #include "storage/plain_store.h"
+#include "storage/postgres_atomic_store.h"
+#include "storage/postgres_optimistic_store.h"
+#include "storage/postgres_read_then_write_store.h"
+#include "storage/postgres_skip_locked_store.h"
+#include "storage/postgres_store.h"
 #include "storage/queue_store.h"
 #include "storage/robust_mutex_store.h"
 #include "storage/sqlite_store.h"
@@ -25,6 +30,20 @@ constexpr StrategyInfo kStrategies[] = {
      &inspect_sqlite_file},
     {"queue", "one seller process serves buyers through message queues", &create_queue_store, &inspect_count_file,
      true},
+    {"postgres-read-write", "PostgreSQL, SELECT then UPDATE at READ COMMITTED: the seed's race (it oversells)",
+     &create_postgres_read_write_store, &inspect_postgres_file},
+    {"postgres-for-update", "PostgreSQL, SELECT ... FOR UPDATE, then UPDATE", &create_postgres_for_update_store,
+     &inspect_postgres_file},
+    {"postgres-atomic", "PostgreSQL, one UPDATE ... WHERE remaining > 0 RETURNING", &create_postgres_atomic_store,
+     &inspect_postgres_file},
+    {"postgres-serializable", "PostgreSQL, SELECT then UPDATE at SERIALIZABLE, retried on 40001/40P01",
+     &create_postgres_serializable_store, &inspect_postgres_file},
+    {"postgres-optimistic", "PostgreSQL, UPDATE ... WHERE version = read, retried when it loses",
+     &create_postgres_optimistic_store, &inspect_postgres_file},
+    {"postgres-advisory", "PostgreSQL, pg_advisory_xact_lock around SELECT then UPDATE",
+     &create_postgres_advisory_store, &inspect_postgres_file},
+    {"postgres-skip-locked", "PostgreSQL, a row per ticket, FOR UPDATE SKIP LOCKED LIMIT 1",
+     &create_postgres_skip_locked_store, &inspect_postgres_file},
 };
 
 }  // namespace
