@@ -50,6 +50,7 @@ class PgResult {
   // Rows an INSERT, UPDATE or DELETE changed.
   std::int64_t affected() const;
   std::int64_t integer(int row, int column) const;
+  std::string text(int row, int column) const { return PQgetvalue(result_, row, column); }
   // The SQLSTATE of a failed command; "" when it did not fail or when no
   // answer came (the connection broke).
   std::string_view sqlstate() const;

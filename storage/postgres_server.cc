@@ -460,6 +460,7 @@ PostgresServer::PostgresServer(const PostgresServerOptions& options) {
       watchdog_.reset();
       directory_.reset();
       failures += fmt::format("{}as {}: {}", failures.empty() ? "" : "; ", user.name, e.what());
+      if (initialized_) break;
     }
   }
   throw StoreError(fmt::format("cannot start the embedded PostgreSQL server: {}", failures));
@@ -491,6 +492,7 @@ void PostgresServer::start_as(const User& user, const PostgresServerOptions& opt
       throw StoreError(fmt::format("initdb failed: {}", log_tail(dir / "initdb.log")));
     }
   }
+  initialized_ = true;
 
   // No TCP: listen_addresses is empty; the socket is in the directory.
   // Dynamic shared memory in files under data/ (mmap), not in /dev/shm:

@@ -60,6 +60,10 @@ class PostgresServer {
  private:
   void start_as(const User& user, const PostgresServerOptions& options);
 
+  // initdb succeeded: a failure after it is the server's, not the account's,
+  // and another account would fail the same way.
+  bool initialized_ = false;
+
   std::filesystem::path bindir_;
   std::string user_;
   std::string conninfo_;
