@@ -178,10 +178,10 @@ void reset_signals() {
 
 // Forks and execs `command` as `user` in `cwd`, its output into `log_fd`.
 // A server gets a session of its own (the terminal's Ctrl-C is ticketsim's
-// to handle, not the server's) and SIGQUIT, an immediate shutdown, when
-// this process dies: the parent-death signal, set after the switch of user
-// (a change of credentials clears it), covers the moment before the
-// watchdog knows the server's pid.
+// to handle, not the server's). Each gets SIGQUIT (for the server, an
+// immediate shutdown) when this process dies: the parent-death signal, set
+// after the switch of user (a change of credentials clears it), covers the
+// moment before the watchdog knows the pid.
 pid_t spawn(const Command& command, const PostgresServer::User& user, const std::filesystem::path& cwd, int log_fd,
             bool server) {
   pid_t parent = ::getpid();
@@ -198,10 +198,8 @@ pid_t spawn(const Command& command, const PostgresServer::User& user, const std:
       child_fails("switching user");
     }
   }
-  if (server) {
-    ::prctl(PR_SET_PDEATHSIG, SIGQUIT);
-    if (::getppid() != parent) ::_exit(127);
-  }
+  ::prctl(PR_SET_PDEATHSIG, SIGQUIT);
+  if (::getppid() != parent) ::_exit(127);
   if (::chdir(cwd.c_str()) != 0) child_fails("chdir to the server directory");
   ::execve(command.argv()[0], command.argv(), command.envp());
   child_fails("exec");
@@ -297,11 +295,13 @@ class PostgresServer::Directory {
 // A child of ticketsim that outlives it only to clean up: it holds the read
 // end of a pipe whose write end only ticketsim (and its forked buyers, which
 // die with it) holds. Each int written is the server's current pid (0: none
-// running). When read() returns end-of-file, ticketsim has ended, however it
-// ended: the watchdog stops the server it last heard of, removes the
-// directory and exits. The server runs as another user, so the parent-death
-// signal alone would not do: it is not delivered to a process that changed
-// user after it was set, and it cannot remove the directory.
+// running; initdb's while it runs). When read() returns end-of-file,
+// ticketsim has ended, however it ended: the watchdog stops the process it
+// last heard of, removes the directory and exits. The parent-death signal
+// alone would not do: the server runs as another user, and a change of
+// credentials clears the signal (spawn sets it again afterwards, which
+// covers the postmaster but not what it forks), and no signal removes the
+// directory.
 class PostgresServer::Watchdog {
  public:
   explicit Watchdog(const std::filesystem::path& directory) : owner_(::getpid()) {
@@ -482,7 +482,10 @@ void PostgresServer::start_as(const User& user, const PostgresServerOptions& opt
     Fd log = open_log(dir / "initdb.log");
     pid_t pid = spawn(initdb, user, dir, log.get(), false);
     if (pid < 0) throw StoreError(fmt::format("cannot fork initdb: {}", std::strerror(errno)));
+    // A SIGKILL of ticketsim now: the watchdog stops initdb too.
+    watchdog_->announce(pid);
     std::optional<int> status = wait_for(pid, kInitdbTimeout);
+    watchdog_->announce(0);
     if (!status) {
       ::kill(pid, SIGKILL);
       wait_for(pid, kStopTimeout);
