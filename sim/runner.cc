@@ -79,6 +79,12 @@ StoreOptions store_options(const Scenario& scenario) {
   options.plain_write = scenario.plain_rename ? JsonWrite::kRename : JsonWrite::kTruncate;
   options.sqlite_journal_mode = scenario.journal_mode;
   options.sqlite_synchronous = scenario.synchronous;
+  options.postgres_conninfo = scenario.postgres_conninfo;
+  options.postgres_isolation = scenario.postgres_isolation;
+  options.postgres_max_tries = scenario.postgres_max_tries;
+  options.postgres_synchronous_commit = scenario.postgres_synchronous_commit;
+  options.postgres_fsync = scenario.postgres_fsync;
+  options.postgres_full_page_writes = scenario.postgres_full_page_writes;
   for (const Fault& fault : scenario.faults) {
     if (fault.seller) options.kill_seller_after_sales = fault.attempt;
   }

@@ -1,5 +1,6 @@
 #include "sim/scenario.h"
 
+#include <libpq-fe.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -59,12 +60,14 @@ std::string_view fault_point_name(FaultPoint point) {
 
 namespace {
 
-constexpr std::array<std::string_view, 17> kTopKeys = {
+constexpr std::array<std::string_view, 18> kTopKeys = {
     "name",    "description", "strategy",     "strategies",       "tickets", "buyers",
     "runs",    "warmup",      "attempts",     "mode",             "seed",    "lock_timeout",
-    "monitor_interval",       "delays",       "store",            "faults",  "expect"};
+    "monitor_interval",       "delays",       "store",            "postgres", "faults",  "expect"};
 constexpr std::array<std::string_view, 3> kDelayKeys = {"search", "purchase", "jitter"};
 constexpr std::array<std::string_view, 3> kStoreKeys = {"json_write", "journal_mode", "synchronous"};
+constexpr std::array<std::string_view, 6> kPostgresKeys = {"conninfo", "isolation", "max_tries", "synchronous_commit",
+                                                           "fsync", "full_page_writes"};
 constexpr std::array<std::string_view, 6> kFaultKeys = {"action", "target", "point", "count", "attempt", "duration"};
 constexpr std::array<std::string_view, 1> kExpectKeys = {"verdict"};
 
@@ -134,6 +137,11 @@ std::int64_t integer_value(const Key& key, const toml::node& node) {
   return node.as_integer()->get();
 }
 
+bool bool_value(const Key& key, const toml::node& node) {
+  if (!node.is_boolean()) key.fail("must be true or false");
+  return node.as_boolean()->get();
+}
+
 Duration duration_value(const Key& key, const toml::node& node) {
   if (node.is_integer() && node.as_integer()->get() == 0) return Duration::zero();
   if (!node.is_string()) key.fail("must be a duration such as \"50ms\" or \"1s\"");
@@ -199,6 +207,43 @@ void read_store(Scenario& scenario, const toml::table& table) {
       scenario.journal_mode = choice_value(key, node, {"wal", "delete"});
     } else if (name == "synchronous") {
       scenario.synchronous = choice_value(key, node, {"off", "normal", "full"});
+    }
+  }
+}
+
+void read_postgres(Scenario& scenario, const toml::table& table) {
+  reject_unknown_keys(table, kPostgresKeys, scenario.file, "postgres.");
+  for (const auto& [name, node] : table) {
+    Key key(scenario.file, "postgres." + std::string(name.str()), name.source());
+    if (name == "conninfo") {
+      std::string conninfo = string_value(key, node);
+      if (conninfo.empty()) key.fail("must not be empty; leave it out for a server of the run's own");
+      // libpq's own parser: a typo is found here, not after the fork.
+      char* error = nullptr;
+      PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+      if (!options) {
+        std::string why = error ? error : "out of memory";
+        PQfreemem(error);
+        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+        key.fail(fmt::format("not a libpq conninfo: {}", why));
+      }
+      PQconninfoFree(options);
+      scenario.postgres_conninfo = conninfo;
+    } else if (name == "isolation") {
+      scenario.postgres_isolation = choice_value(key, node, {"read-committed", "repeatable-read", "serializable"});
+    } else if (name == "max_tries") {
+      std::int64_t tries = integer_value(key, node);
+      if (tries < 1 || tries > kMaxPostgresTries) {
+        key.fail(fmt::format("must be from 1 to {} (got {})", kMaxPostgresTries, tries));
+      }
+      scenario.postgres_max_tries = tries;
+    } else if (name == "synchronous_commit") {
+      scenario.postgres_synchronous_commit =
+          choice_value(key, node, {"on", "off", "local", "remote_write", "remote_apply"});
+    } else if (name == "fsync") {
+      scenario.postgres_fsync = bool_value(key, node);
+    } else if (name == "full_page_writes") {
+      scenario.postgres_full_page_writes = bool_value(key, node);
     }
   }
 }
@@ -413,6 +458,8 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
       }
     } else if (name == "store") {
       read_store(scenario, table_value(key, node));
+    } else if (name == "postgres") {
+      read_postgres(scenario, table_value(key, node));
     } else if (name == "expect") {
       read_expect(scenario, table_value(key, node));
     }

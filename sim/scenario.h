@@ -70,6 +70,13 @@ struct Scenario {
   bool plain_rename = false;          // plain writes by rename instead of truncate-and-write
   std::string journal_mode = "wal";   // SQLite
   std::string synchronous = "normal"; // SQLite
+  // [postgres]: the PostgreSQL strategies' server and transactions.
+  std::string postgres_conninfo;                 // empty: a server the run starts itself
+  std::string postgres_isolation;                // empty: each strategy's own level
+  std::int64_t postgres_max_tries = 100;         // tries of a purchase that fails with 40001 or 40P01
+  std::string postgres_synchronous_commit = "on";
+  bool postgres_fsync = true;                    // the run's own server only
+  bool postgres_full_page_writes = true;         // the run's own server only
   // The comparison matrix (`ticketsim compare`): every strategy against
   // every buyer count, `runs` times each after `warmup` runs not recorded.
   // `strategy` and `buyers` above are the first of each list.
@@ -114,5 +121,6 @@ inline constexpr std::int64_t kMaxBuyers = 32768;
 inline constexpr std::int64_t kMaxTickets = 100'000'000;
 inline constexpr std::int64_t kMaxAttempts = 1'000'000'000;
 inline constexpr std::int64_t kMaxRuns = 1000;
+inline constexpr std::int64_t kMaxPostgresTries = 1'000'000;
 
 }  // namespace ticketsim

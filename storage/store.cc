@@ -6,6 +6,11 @@
 #include "storage/json_file.h"
 #include "storage/named_mutex_store.h"
 #include "storage/plain_store.h"
+#include "storage/postgres_atomic_store.h"
+#include "storage/postgres_optimistic_store.h"
+#include "storage/postgres_read_then_write_store.h"
+#include "storage/postgres_skip_locked_store.h"
+#include "storage/postgres_store.h"
 #include "storage/queue_store.h"
 #include "storage/robust_mutex_store.h"
 #include "storage/sqlite_store.h"
@@ -30,6 +35,29 @@ constexpr StrategyInfo kStrategies[] = {
      .transactional = true},
     {.name = "queue", .summary = "one seller process serves buyers through message queues",
      .create = &create_queue_store, .inspect_file = &inspect_count_file, .has_seller = true},
+    {.name = "postgres-read-write",
+     .summary = "PostgreSQL, SELECT then UPDATE at READ COMMITTED: the seed's race (it oversells)",
+     .create = &create_postgres_read_write_store, .inspect_file = &inspect_postgres_file,
+     .guarantee = Guarantee::kRacy, .keeps_ledger = true, .transactional = true, .server = true},
+    {.name = "postgres-for-update", .summary = "PostgreSQL, SELECT ... FOR UPDATE, then UPDATE",
+     .create = &create_postgres_for_update_store, .inspect_file = &inspect_postgres_file, .keeps_ledger = true,
+     .transactional = true, .server = true},
+    {.name = "postgres-atomic", .summary = "PostgreSQL, one UPDATE ... WHERE remaining > 0 RETURNING",
+     .create = &create_postgres_atomic_store, .inspect_file = &inspect_postgres_file, .keeps_ledger = true,
+     .transactional = true, .server = true},
+    {.name = "postgres-serializable",
+     .summary = "PostgreSQL, SELECT then UPDATE at SERIALIZABLE, retried on 40001/40P01",
+     .create = &create_postgres_serializable_store, .inspect_file = &inspect_postgres_file, .keeps_ledger = true,
+     .transactional = true, .server = true},
+    {.name = "postgres-optimistic", .summary = "PostgreSQL, UPDATE ... WHERE version = read, retried when it loses",
+     .create = &create_postgres_optimistic_store, .inspect_file = &inspect_postgres_file, .keeps_ledger = true,
+     .transactional = true, .server = true},
+    {.name = "postgres-advisory", .summary = "PostgreSQL, pg_advisory_xact_lock around SELECT then UPDATE",
+     .create = &create_postgres_advisory_store, .inspect_file = &inspect_postgres_file, .keeps_ledger = true,
+     .transactional = true, .server = true},
+    {.name = "postgres-skip-locked", .summary = "PostgreSQL, a row per ticket, FOR UPDATE SKIP LOCKED LIMIT 1",
+     .create = &create_postgres_skip_locked_store, .inspect_file = &inspect_postgres_file, .keeps_ledger = true,
+     .transactional = true, .server = true},
 };
 
 }  // namespace

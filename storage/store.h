@@ -39,6 +39,12 @@ struct BuyResult {
   std::int64_t count_read = 0;  // the count this purchase decided on
   std::int64_t ticket = 0;      // the sold ticket's number when kSold, else 0
   std::uint32_t retries = 0;    // times the store had to retry (SQLITE_BUSY)
+  // PostgreSQL, as pgbench --failures-detailed counts them: tries that
+  // failed with a serialization failure (SQLSTATE 40001) or a deadlock
+  // (40P01). Each one retried is also in `retries`; kError after failures
+  // means the tries ran out (max_tries).
+  std::uint32_t serialization_failures = 0;
+  std::uint32_t deadlock_failures = 0;
 };
 
 // Where a buyer can be stopped inside a purchase, for fault injection.
@@ -70,6 +76,9 @@ class Store {
   virtual ~Store() = default;
   virtual SearchResult search() = 0;
   virtual BuyResult buy(const BuyRequest& request) = 0;
+  // How long opening this handle spent connecting to a server (0 for stores
+  // without one): pgbench's "initial connection time", apart from the run.
+  virtual std::chrono::nanoseconds connect_time() const { return {}; }
 };
 
 // The store as the checker sees it after every buyer has been reaped.
@@ -99,6 +108,20 @@ struct StoreOptions {
   // queue: the seller kills itself (SIGKILL) after persisting this many sales,
   // before it replies; 0 means never.
   std::int64_t kill_seller_after_sales = 0;
+  // PostgreSQL. The server to use, as a libpq conninfo (libpq's PG*
+  // environment variables fill in the rest); empty: a throwaway server the
+  // setup starts itself.
+  std::string postgres_conninfo;
+  // The purchases' isolation level (read-committed, repeatable-read or
+  // serializable); empty: each strategy's own.
+  std::string postgres_isolation;
+  // Tries a purchase gets when it fails with a serialization failure or a
+  // deadlock (or, optimistic, loses the version race); then kError.
+  std::int64_t postgres_max_tries = 100;
+  std::string postgres_synchronous_commit = "on";  // on, off, local, remote_write, remote_apply
+  // The embedded server's; a server the user names keeps its own.
+  bool postgres_fsync = true;
+  bool postgres_full_page_writes = true;
 };
 
 // Where a run keeps its store. The runner owns `dir` (a fresh per-run
@@ -181,6 +204,9 @@ struct StrategyInfo {
   // A seller process serves the buyers (StoreSetup::serve), which a fault
   // can target.
   bool has_seller = false;
+  // A database server (one ticketsim starts for the run, or one the user
+  // names) that buyers reach through a socket.
+  bool server = false;
 
   bool expected_correct() const { return guarantee == Guarantee::kCorrect; }
 };

@@ -20,6 +20,7 @@
 
 #include <doctest/doctest.h>
 
+#include "storage/store.h"
 #include "tests/temp_dir.h"
 #include <nlohmann/json.hpp>
 
@@ -216,12 +217,20 @@ TEST_CASE("bad input is one line and exit 2") {
 
 namespace {
 
+// The strategies the CLI knows, from `run --help` ("Store strategy: plain,
+// named-mutex, ..."). Not from the first word of each line of `ticketsim
+// strategies`: it pads names to 17 columns, and a longer name
+// (postgres-read-write) runs into its summary there.
 std::vector<std::string> strategy_list() {
-  Outcome listed = ticketsim({"strategies"});
-  REQUIRE(listed.status == 0);
+  Outcome help = ticketsim({"run", "--help"});
+  REQUIRE(help.status == 0);
+  const std::string label = "Store strategy: ";
+  std::size_t start = help.out.find(label);
+  REQUIRE(start != std::string::npos);
+  start += label.size();
+  std::istringstream list(help.out.substr(start, help.out.find('\n', start) - start));
   std::vector<std::string> names;
-  std::istringstream lines(listed.out);
-  for (std::string line; std::getline(lines, line);) names.push_back(line.substr(0, line.find(' ')));
+  for (std::string name; std::getline(list, name, ',');) names.push_back(name.substr(name.find_first_not_of(' ')));
   return names;
 }
 
@@ -239,11 +248,14 @@ std::set<std::string> shm_names_of(pid_t pid) {
 
 TEST_CASE("every shipped scenario that is not strategy-specific runs under every strategy") {
   std::vector<std::string> strategies = strategy_list();
-  REQUIRE(strategies.size() == 7);
+  REQUIRE(strategies.size() == ticketsim::strategies().size());
   for (std::string file : {"seed.toml", "seed-serial.toml", "throughput.toml"}) {
     for (const std::string& strategy : strategies) {
       CAPTURE(file);
       CAPTURE(strategy);
+      // A database server starts for each run: the seed's load is enough
+      // here; tests/postgres_test.cc runs them under load.
+      if (find_strategy(strategy)->server && file != "seed.toml") continue;
       std::vector<std::string> args{"run", kScenarios + "/" + file, "--strategy", strategy};
       // The throughput load, shortened: every strategy, not every purchase.
       if (file == "throughput.toml") args.insert(args.end(), {"--attempts", "300"});
@@ -251,7 +263,8 @@ TEST_CASE("every shipped scenario that is not strategy-specific runs under every
       CHECK((run.status == 0 || run.status == 1));
       CHECK(contains(run.out, "verdict"));
       CHECK(run.err.empty());
-      if (strategy != "plain") CHECK(contains(run.out, "verdict     valid"));
+      // Those without concurrency control may oversell.
+      if (find_strategy(strategy)->expected_correct()) CHECK(contains(run.out, "verdict     valid"));
     }
   }
 }

@@ -354,9 +354,13 @@ TEST_CASE("jitter is deterministic for a seed and stays in its bounds") {
 
 namespace {
 
+// Every strategy but PostgreSQL's: postgres_test runs those against a
+// server it starts (and their faults are yet to be planned for them).
 std::vector<std::string> all_strategies() {
   std::vector<std::string> names;
-  for (const StrategyInfo& info : strategies()) names.emplace_back(info.name);
+  for (const StrategyInfo& info : strategies()) {
+    if (!info.server) names.emplace_back(info.name);
+  }
   return names;
 }
 

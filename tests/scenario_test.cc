@@ -573,6 +573,108 @@ TEST_CASE("[store] options") {
   }
 }
 
+TEST_CASE("[postgres] options") {
+  SUBCASE("defaults when absent") {
+    Scenario s = parse_scenario(kMinimal, "x.toml");
+    CHECK(s.postgres_conninfo.empty());
+    CHECK(s.postgres_isolation.empty());
+    CHECK(s.postgres_max_tries == 100);
+    CHECK(s.postgres_synchronous_commit == "on");
+    CHECK(s.postgres_fsync);
+    CHECK(s.postgres_full_page_writes);
+    Scenario empty = parse_scenario(std::string(kMinimal) + "[postgres]\n", "x.toml");
+    CHECK(empty.postgres_conninfo.empty());
+    CHECK(empty.postgres_max_tries == 100);
+  }
+  SUBCASE("every value") {
+    Scenario s = parse_scenario(std::string(kMinimal) +
+                                    "[postgres]\n"
+                                    "conninfo = \"host=/run/postgresql dbname=tickets\"\n"
+                                    "isolation = \"repeatable-read\"\n"
+                                    "max_tries = 7\n"
+                                    "synchronous_commit = \"off\"\n"
+                                    "fsync = false\n"
+                                    "full_page_writes = false\n",
+                                "x.toml");
+    CHECK(s.postgres_conninfo == "host=/run/postgresql dbname=tickets");
+    CHECK(s.postgres_isolation == "repeatable-read");
+    CHECK(s.postgres_max_tries == 7);
+    CHECK(s.postgres_synchronous_commit == "off");
+    CHECK_FALSE(s.postgres_fsync);
+    CHECK_FALSE(s.postgres_full_page_writes);
+    for (const char* isolation : {"read-committed", "repeatable-read", "serializable"}) {
+      CAPTURE(isolation);
+      CHECK(parse_scenario(std::string(kMinimal) + "[postgres]\nisolation = \"" + isolation + "\"\n", "x.toml")
+                .postgres_isolation == isolation);
+    }
+    for (const char* level : {"on", "off", "local", "remote_write", "remote_apply"}) {
+      CAPTURE(level);
+      CHECK(parse_scenario(std::string(kMinimal) + "[postgres]\nsynchronous_commit = \"" + level + "\"\n", "x.toml")
+                .postgres_synchronous_commit == level);
+    }
+    // A URI is a conninfo too.
+    CHECK(parse_scenario(std::string(kMinimal) + "[postgres]\nconninfo = \"postgresql://u@localhost/db\"\n",
+                         "x.toml")
+              .postgres_conninfo == "postgresql://u@localhost/db");
+    CHECK(parse_scenario(std::string(kMinimal) + "[postgres]\nmax_tries = 1\n", "x.toml").postgres_max_tries == 1);
+    CHECK(parse_scenario(std::string(kMinimal) + "[postgres]\nmax_tries = 1000000\n", "x.toml").postgres_max_tries ==
+          kMaxPostgresTries);
+  }
+  SUBCASE("a value not among the choices lists them") {
+    std::string isolation = error_of(std::string(kMinimal) + "[postgres]\nisolation = \"snapshot\"\n");
+    CHECK(isolation.rfind("x.toml:5:1: key 'postgres.isolation':", 0) == 0);
+    CHECK(contains(isolation, "'snapshot'"));
+    CHECK(contains(isolation, "\"read-committed\""));
+    CHECK(contains(isolation, "\"repeatable-read\""));
+    CHECK(contains(isolation, "\"serializable\""));
+    std::string sync = error_of(std::string(kMinimal) + "[postgres]\n\nsynchronous_commit = \"normal\"\n");
+    CHECK(sync.rfind("x.toml:6:1: key 'postgres.synchronous_commit':", 0) == 0);
+    CHECK(contains(sync, "'normal'"));
+    CHECK(contains(sync, "\"remote_apply\""));
+  }
+  SUBCASE("max_tries out of range") {
+    for (const char* bad : {"0", "-1", "1000001"}) {
+      CAPTURE(bad);
+      std::string message = error_of(std::string(kMinimal) + "[postgres]\nmax_tries = " + bad + "\n");
+      CHECK(message.rfind("x.toml:5:1: key 'postgres.max_tries':", 0) == 0);
+      CHECK(contains(message, "from 1 to 1000000"));
+    }
+  }
+  SUBCASE("a conninfo libpq cannot parse, or an empty one") {
+    std::string bad = error_of(std::string(kMinimal) + "[postgres]\nconninfo = \"host\"\n");
+    CHECK(bad.rfind("x.toml:5:1: key 'postgres.conninfo':", 0) == 0);
+    CHECK(contains(bad, "not a libpq conninfo"));
+    std::string unknown = error_of(std::string(kMinimal) + "[postgres]\nconninfo = \"hots=/tmp\"\n");
+    CHECK(contains(unknown, "hots"));
+    std::string empty = error_of(std::string(kMinimal) + "[postgres]\nconninfo = \"\"\n");
+    CHECK(empty.rfind("x.toml:5:1: key 'postgres.conninfo':", 0) == 0);
+    CHECK(contains(empty, "must not be empty"));
+  }
+  SUBCASE("wrong types") {
+    std::string fsync = error_of(std::string(kMinimal) + "[postgres]\nfsync = \"off\"\n");
+    CHECK(fsync.rfind("x.toml:5:1: key 'postgres.fsync':", 0) == 0);
+    CHECK(contains(fsync, "true or false"));
+    std::string pages = error_of(std::string(kMinimal) + "[postgres]\nfull_page_writes = 1\n");
+    CHECK(pages.rfind("x.toml:5:1: key 'postgres.full_page_writes':", 0) == 0);
+    std::string tries = error_of(std::string(kMinimal) + "[postgres]\nmax_tries = \"3\"\n");
+    CHECK(tries.rfind("x.toml:5:1: key 'postgres.max_tries':", 0) == 0);
+    CHECK(contains(tries, "integer"));
+    std::string conninfo = error_of(std::string(kMinimal) + "[postgres]\nconninfo = 5\n");
+    CHECK(conninfo.rfind("x.toml:5:1: key 'postgres.conninfo':", 0) == 0);
+    std::string table = error_of(std::string(kMinimal) + "postgres = \"host=/tmp\"\n");
+    CHECK(table.rfind("x.toml:4:1: key 'postgres':", 0) == 0);
+    CHECK(contains(table, "table"));
+  }
+  SUBCASE("an unknown key suggests a near one") {
+    std::string message = error_of(std::string(kMinimal) + "[postgres]\nmax_retries = 3\n");
+    CHECK(message.rfind("x.toml:5:1:", 0) == 0);
+    CHECK(contains(message, "unknown key 'postgres.max_retries'"));
+    CHECK(contains(message, "did you mean 'postgres.max_tries'"));
+    CHECK(contains(error_of(std::string(kMinimal) + "[postgres]\nconn_info = \"\"\n"),
+                   "did you mean 'postgres.conninfo'"));
+  }
+}
+
 TEST_CASE("[[faults]]: every key") {
   Scenario s = parse_scenario("strategy = \"queue\"\ntickets = 10\nbuyers = 4\n"
                               "[[faults]]\n"

@@ -1,0 +1,148 @@
+#include "storage/postgres_connection.h"
+
+#include <cctype>
+#include <cstdlib>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace ticketsim {
+
+std::string one_line(std::string_view message) {
+  std::string line;
+  bool space = false;
+  for (char c : message) {
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = !line.empty();
+      continue;
+    }
+    if (space) line += ' ';
+    space = false;
+    line += c;
+  }
+  return line;
+}
+
+std::string conninfo_quote(std::string_view value) {
+  std::string quoted = "'";
+  for (char c : value) {
+    if (c == '\\' || c == '\'') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "'";
+}
+
+bool PgResult::ok() const {
+  ExecStatusType status = result_ ? PQresultStatus(result_) : PGRES_FATAL_ERROR;
+  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+std::int64_t PgResult::integer(int row, int column) const {
+  return std::strtoll(PQgetvalue(result_, row, column), nullptr, 10);
+}
+
+std::int64_t PgResult::affected() const {
+  return result_ ? std::strtoll(PQcmdTuples(result_), nullptr, 10) : 0;
+}
+
+std::string_view PgResult::sqlstate() const {
+  if (!result_) return {};
+  const char* state = PQresultErrorField(result_, PG_DIAG_SQLSTATE);
+  return state ? state : "";
+}
+
+std::string PgResult::error() const {
+  if (!result_) return "no answer from the server";
+  return one_line(PQresultErrorMessage(result_));
+}
+
+PgConnection::PgConnection(const std::string& conninfo) {
+  // The user's conninfo is expanded in place of "dbname" (it may be a URI);
+  // the names before it are only defaults it can override. Without a
+  // connect_timeout, an unreachable host would hold the run for minutes.
+  const char* keywords[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
+  const char* values[] = {"10", "ticketsim", conninfo.c_str(), nullptr};
+  auto start = std::chrono::steady_clock::now();
+  conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  connect_time_ = std::chrono::steady_clock::now() - start;
+  if (!conn_) throw StoreError("PostgreSQL: out of memory");
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string message = one_line(PQerrorMessage(conn_));
+    PQfinish(conn_);
+    throw StoreError(fmt::format("PostgreSQL: {}", message));
+  }
+}
+
+PgConnection::~PgConnection() { PQfinish(conn_); }
+
+PgResult PgConnection::exec(const std::string& sql) { return PgResult(PQexec(conn_, sql.c_str())); }
+
+void PgConnection::run(const std::string& sql) {
+  PgResult result = exec(sql);
+  if (!result.ok()) throw StoreError(fmt::format("PostgreSQL: {}", broken() ? error() : result.error()));
+}
+
+void PgConnection::prepare(const std::string& name, const std::string& sql, int parameters) {
+  PgResult result(PQprepare(conn_, name.c_str(), sql.c_str(), parameters, nullptr));
+  if (!result.ok()) {
+    throw StoreError(fmt::format("PostgreSQL: cannot prepare '{}': {}", sql, broken() ? error() : result.error()));
+  }
+}
+
+PgResult PgConnection::exec_prepared(const std::string& name, std::initializer_list<std::string_view> parameters) {
+  // Every parameter is text; the views must end where a C string would, so
+  // they are copied (a few bytes each).
+  std::vector<std::string> copies(parameters.begin(), parameters.end());
+  std::vector<const char*> values;
+  values.reserve(copies.size());
+  for (const std::string& copy : copies) values.push_back(copy.c_str());
+  return PgResult(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                                 nullptr, 0));
+}
+
+std::int64_t PgConnection::query_integer(const std::string& sql) {
+  PgResult result = exec(sql);
+  if (!result.ok()) throw StoreError(fmt::format("PostgreSQL: {}", broken() ? error() : result.error()));
+  if (result.rows() < 1) throw StoreError(fmt::format("PostgreSQL: '{}' returned no row", sql));
+  return result.integer(0, 0);
+}
+
+bool PgConnection::in_transaction() const {
+  PGTransactionStatusType status = PQtransactionStatus(conn_);
+  return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+}
+
+namespace {
+
+// FNV-1a: a stable 64-bit digest of a name.
+std::uint64_t fnv1a(std::string_view text) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+}  // namespace
+
+PostgresTables::PostgresTables(std::string_view run_id) {
+  // Identifiers hold at most 63 bytes: "ticketsim_" + id + "_inventory"
+  // leaves 43 for the id; a longer one is cut and made unique by its digest.
+  std::string id;
+  for (char c : run_id) id += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
+  if (id.size() > 40) id = fmt::format("{}_{:08x}", id.substr(0, 31), fnv1a(run_id) & 0xffffffffULL);
+  std::string prefix = "ticketsim_" + id;
+  inventory = prefix + "_inventory";
+  tickets = prefix + "_tickets";
+  sales = prefix + "_sales";
+  advisory_key = static_cast<std::int64_t>(fnv1a(prefix));
+}
+
+std::string isolation_sql(std::string_view isolation) {
+  if (isolation == "repeatable-read") return "REPEATABLE READ";
+  if (isolation == "serializable") return "SERIALIZABLE";
+  return "READ COMMITTED";
+}
+
+}  // namespace ticketsim

@@ -1,0 +1,113 @@
+// What every PostgreSQL strategy shares: one libpq connection with its
+// prepared statements, the results it returns, the SQLSTATEs a purchase
+// retries, and the names of one run's tables.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/store.h"
+
+namespace ticketsim {
+
+// SQLSTATEs a purchase retries: the transaction lost to another and may
+// succeed when run again.
+inline constexpr std::string_view kSerializationFailure = "40001";
+inline constexpr std::string_view kDeadlockDetected = "40P01";
+// A lock wait that passed the session's lock_timeout.
+inline constexpr std::string_view kLockNotAvailable = "55P03";
+
+// libpq's messages span lines ("connection to server ... failed: ...\n\tIs
+// the server running ...?"): one line of them, for a StoreError.
+std::string one_line(std::string_view message);
+
+// `value` quoted for a conninfo string: 'a b' with \ and ' escaped.
+std::string conninfo_quote(std::string_view value);
+
+// One PGresult, cleared when it goes.
+class PgResult {
+ public:
+  PgResult() = default;
+  explicit PgResult(PGresult* result) : result_(result) {}
+  ~PgResult() { PQclear(result_); }
+  PgResult(PgResult&& other) noexcept : result_(other.result_) { other.result_ = nullptr; }
+  PgResult& operator=(PgResult&& other) noexcept {
+    std::swap(result_, other.result_);
+    return *this;
+  }
+  PgResult(const PgResult&) = delete;
+  PgResult& operator=(const PgResult&) = delete;
+
+  // A command that completed (with rows or without).
+  bool ok() const;
+  int rows() const { return result_ ? PQntuples(result_) : 0; }
+  // Rows an INSERT, UPDATE or DELETE changed.
+  std::int64_t affected() const;
+  std::int64_t integer(int row, int column) const;
+  std::string text(int row, int column) const { return PQgetvalue(result_, row, column); }
+  // The SQLSTATE of a failed command; "" when it did not fail or when no
+  // answer came (the connection broke).
+  std::string_view sqlstate() const;
+  std::string error() const;
+
+ private:
+  PGresult* result_ = nullptr;
+};
+
+// One connection to the server. Opened in the process that uses it (a buyer
+// after fork, the setup in the parent), never shared across fork: libpq's
+// socket would then carry two processes' messages.
+class PgConnection {
+ public:
+  // Connects with `conninfo` (libpq's PG* environment variables fill in what
+  // it leaves out); throws StoreError with libpq's reason on one line.
+  explicit PgConnection(const std::string& conninfo);
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  // Runs `sql` (one or more statements, no parameters); throws StoreError.
+  void run(const std::string& sql);
+  // Runs `sql`; the result, failed or not.
+  PgResult exec(const std::string& sql);
+  // Prepares `sql` as statement `name` on this connection; throws StoreError.
+  void prepare(const std::string& name, const std::string& sql, int parameters);
+  // Runs prepared statement `name` with text parameters.
+  PgResult exec_prepared(const std::string& name, std::initializer_list<std::string_view> parameters = {});
+
+  // The first column of the first row of `sql`, as an integer; throws
+  // StoreError when the query fails or returns no row.
+  std::int64_t query_integer(const std::string& sql);
+
+  bool broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
+  bool in_transaction() const;
+  std::string error() const { return one_line(PQerrorMessage(conn_)); }
+  // How long the connection took to open.
+  std::chrono::nanoseconds connect_time() const { return connect_time_; }
+
+ private:
+  PGconn* conn_ = nullptr;
+  std::chrono::nanoseconds connect_time_{0};
+};
+
+// The tables of one run, named from its run id, so that runs on one server
+// never meet and nothing else in the database is touched.
+struct PostgresTables {
+  PostgresTables() = default;
+  explicit PostgresTables(std::string_view run_id);
+  std::string inventory;  // one row (id 1): remaining, version
+  std::string tickets;    // one row per unsold ticket (postgres-skip-locked)
+  std::string sales;      // the ledger: ticket, buyer_pid, operation_id
+  std::int64_t advisory_key = 0;  // the pg_advisory_xact_lock key of this run
+};
+
+// "READ COMMITTED" for "read-committed", and so on; the scenario's names.
+std::string isolation_sql(std::string_view isolation);
+
+}  // namespace ticketsim

@@ -1,0 +1,73 @@
+#include "storage/postgres_read_then_write_store.h"
+
+#include <fmt/format.h>
+
+#include "storage/postgres_store.h"
+
+namespace ticketsim {
+namespace {
+
+enum class Guard {
+  kNone,       // nothing: two buyers can read the same count
+  kRowLock,    // SELECT ... FOR UPDATE
+  kAdvisory,   // pg_advisory_xact_lock first
+};
+
+class ReadThenWriteStore final : public PostgresStore {
+ public:
+  ReadThenWriteStore(const PostgresContext& context, Guard guard) : PostgresStore(context), guard_(guard) {
+    const PostgresTables& tables = context.tables;
+    connection().prepare("read",
+                         fmt::format("SELECT remaining FROM {} WHERE id = 1{}", tables.inventory,
+                                     guard == Guard::kRowLock ? " FOR UPDATE" : ""),
+                         0);
+    connection().prepare("write", fmt::format("UPDATE {} SET remaining = $1 WHERE id = 1", tables.inventory), 1);
+    if (guard == Guard::kAdvisory) connection().prepare("lock", "SELECT pg_advisory_xact_lock($1)", 1);
+  }
+
+ protected:
+  PostgresAttempt attempt(const BuyRequest& request) override {
+    if (guard_ == Guard::kAdvisory) {
+      PgResult locked = connection().exec_prepared("lock", {std::to_string(context().tables.advisory_key)});
+      if (!locked.ok()) return PostgresAttempt::failed(std::move(locked));
+    }
+    PgResult read = connection().exec_prepared("read");
+    if (!read.ok() || read.rows() != 1) return PostgresAttempt::failed(std::move(read));
+    std::int64_t remaining = read.integer(0, 0);
+    request.between_read_and_write();
+    if (remaining <= 0) return PostgresAttempt::done({Outcome::kSoldOut, remaining, 0, 0});
+    PgResult written = connection().exec_prepared("write", {std::to_string(remaining - 1)});
+    if (!written.ok()) return PostgresAttempt::failed(std::move(written));
+    PgResult sale = record_sale(remaining, request);
+    if (!sale.ok()) return PostgresAttempt::failed(std::move(sale));
+    return PostgresAttempt::done({Outcome::kSold, remaining, remaining, 0});
+  }
+
+ private:
+  Guard guard_;
+};
+
+template <Guard guard>
+std::unique_ptr<Store> open_store(const PostgresContext& context) {
+  return std::make_unique<ReadThenWriteStore>(context, guard);
+}
+
+}  // namespace
+
+std::unique_ptr<StoreSetup> create_postgres_read_write_store(const StoreSpec& spec) {
+  return create_postgres_setup(spec, {PostgresLayout::kCounter, "read-committed", &open_store<Guard::kNone>});
+}
+
+std::unique_ptr<StoreSetup> create_postgres_for_update_store(const StoreSpec& spec) {
+  return create_postgres_setup(spec, {PostgresLayout::kCounter, "read-committed", &open_store<Guard::kRowLock>});
+}
+
+std::unique_ptr<StoreSetup> create_postgres_serializable_store(const StoreSpec& spec) {
+  return create_postgres_setup(spec, {PostgresLayout::kCounter, "serializable", &open_store<Guard::kNone>});
+}
+
+std::unique_ptr<StoreSetup> create_postgres_advisory_store(const StoreSpec& spec) {
+  return create_postgres_setup(spec, {PostgresLayout::kCounter, "read-committed", &open_store<Guard::kAdvisory>});
+}
+
+}  // namespace ticketsim

@@ -1,0 +1,263 @@
+#include "storage/postgres_store.h"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "storage/postgres_server.h"
+
+namespace ticketsim {
+
+PostgresStore::PostgresStore(const PostgresContext& context)
+    : context_(context), connection_(context.conninfo),
+      random_(static_cast<std::uint64_t>(::getpid()) * 0x9e3779b97f4a7c15ULL) {
+  const StoreOptions& options = context_.options;
+  // A lock wait (a row lock, the advisory lock) ends at lock_timeout with
+  // SQLSTATE 55P03: the run is stuck, as with the other strategies' locks.
+  auto timeout_ms = std::max<std::int64_t>(
+      1, std::chrono::duration_cast<std::chrono::milliseconds>(options.lock_timeout).count());
+  connection_.run(fmt::format("SET lock_timeout = {}", timeout_ms));
+  // Per session, so that it holds on a server the user named as well.
+  connection_.run(fmt::format("SET synchronous_commit = {}", options.postgres_synchronous_commit));
+  const PostgresTables& tables = context_.tables;
+  if (context_.layout == PostgresLayout::kTicketRows) {
+    connection_.prepare("search", fmt::format("SELECT count(*) FROM {}", tables.tickets), 0);
+  } else {
+    connection_.prepare("search", fmt::format("SELECT remaining FROM {} WHERE id = 1", tables.inventory), 0);
+  }
+  connection_.prepare("record_sale",
+                      fmt::format("INSERT INTO {} (ticket, buyer_pid, operation_id) VALUES ($1, $2, $3)", tables.sales),
+                      3);
+}
+
+SearchResult PostgresStore::search() {
+  PgResult result = connection_.exec_prepared("search");
+  if (!result.ok() || result.rows() != 1) {
+    return {result.sqlstate() == kLockNotAvailable ? Outcome::kTimeout : Outcome::kError, 0};
+  }
+  return {Outcome::kOk, result.integer(0, 0)};
+}
+
+PgResult PostgresStore::record_sale(std::int64_t ticket, const BuyRequest& request) {
+  return connection_.exec_prepared("record_sale",
+                                   {std::to_string(ticket), std::to_string(request.buyer_pid),
+                                    std::to_string(request.operation_id)});
+}
+
+BuyResult PostgresStore::buy(const BuyRequest& request) {
+  BuyResult counts;  // the retries and failures over every try
+  auto ended = [&](Outcome outcome) {
+    BuyResult result = counts;
+    result.outcome = outcome;
+    return result;
+  };
+  const std::int64_t max_tries = std::max<std::int64_t>(1, context_.options.postgres_max_tries);
+  for (std::int64_t tries = 1;; ++tries) {
+    PostgresAttempt tried;
+    PgResult begin = connection_.exec(context_.begin);
+    if (!begin.ok()) {
+      tried = PostgresAttempt::failed(std::move(begin));
+    } else {
+      tried = attempt(request);
+      if (tried.kind == PostgresAttempt::Kind::kDone) {
+        PgResult commit = connection_.exec("COMMIT");
+        if (commit.ok()) {
+          BuyResult result = tried.result;
+          result.retries = counts.retries;
+          result.serialization_failures = counts.serialization_failures;
+          result.deadlock_failures = counts.deadlock_failures;
+          return result;
+        }
+        // No answer: the server may have committed the sale before the
+        // connection broke. The ledger will tell.
+        if (connection_.broken()) {
+          return ended(tried.result.outcome == Outcome::kSold ? Outcome::kIndeterminate : Outcome::kError);
+        }
+        tried = PostgresAttempt::failed(std::move(commit));
+      }
+    }
+    if (connection_.in_transaction()) connection_.exec("ROLLBACK");
+    if (tried.kind == PostgresAttempt::Kind::kFailed) {
+      std::string_view state = tried.failure.sqlstate();
+      if (state == kSerializationFailure) {
+        ++counts.serialization_failures;
+      } else if (state == kDeadlockDetected) {
+        ++counts.deadlock_failures;
+      } else if (state == kLockNotAvailable) {
+        return ended(Outcome::kTimeout);
+      } else {
+        return ended(Outcome::kError);
+      }
+    }
+    if (tries >= max_tries) return ended(Outcome::kError);
+    ++counts.retries;
+    backoff(counts.retries);
+  }
+}
+
+// As SQLite's: yields first, then sleeps twice as long each time, from 20us
+// up to 32ms, by a random factor in [0.5, 1.5), so that the losers of one
+// round do not all come back at once.
+void PostgresStore::backoff(std::uint32_t retry) {
+  if (retry < 3) {
+    sched_yield();
+    return;
+  }
+  random_ = random_ * 6364136223846793005ULL + 1442695040888963407ULL;
+  double jitter = 0.5 + static_cast<double>((random_ >> 33) % 1024) / 1024.0;
+  std::uint32_t shift = std::min<std::uint32_t>(retry - 3, 11);
+  std::this_thread::sleep_for(std::chrono::duration<double, std::micro>(20.0 * (1u << shift) * jitter));
+}
+
+namespace {
+
+class PostgresSetup final : public StoreSetup {
+ public:
+  PostgresSetup(const StoreSpec& spec, const PostgresStrategy& strategy)
+      : owner_(::getpid()), strategy_(strategy), run_id_(spec.run_id) {
+    if (!spec.file.empty()) {
+      throw StoreError(fmt::format("{}: a PostgreSQL store lives in its server, not in a file", spec.file.string()));
+    }
+    const StoreOptions& options = spec.options;
+    context_.tables = PostgresTables(spec.run_id);
+    context_.options = options;
+    context_.layout = strategy.layout;
+    std::string_view isolation = options.postgres_isolation.empty() ? strategy.isolation : options.postgres_isolation;
+    context_.begin = "BEGIN ISOLATION LEVEL " + isolation_sql(isolation);
+    if (options.postgres_conninfo.empty()) {
+      PostgresServerOptions server;
+      server.parent = spec.dir.parent_path();
+      server.fsync = options.postgres_fsync;
+      server.synchronous_commit = options.postgres_synchronous_commit;
+      server.full_page_writes = options.postgres_full_page_writes;
+      // Every buyer, the monitor, this setup, and the superuser's reserve.
+      server.max_connections = spec.buyers + 10;
+      server_ = std::make_unique<PostgresServer>(server);
+      context_.conninfo = server_->conninfo();
+    } else {
+      context_.conninfo = options.postgres_conninfo;
+    }
+    create_tables(spec.tickets);
+  }
+
+  ~PostgresSetup() override {
+    // A server the user named keeps nothing of the run; the embedded one is
+    // removed whole. Never from a forked child.
+    if (::getpid() != owner_ || server_ || !created_) return;
+    try {
+      PgConnection connection(context_.conninfo);
+      connection.run(drop_sql());
+    } catch (const StoreError&) {
+      // The server went away: there is nothing to drop it from.
+    }
+  }
+
+  std::unique_ptr<Store> open(std::int64_t /*buyer*/) override { return strategy_.open(context_); }
+
+  FinalState inspect() override {
+    FinalState state;
+    try {
+      PgConnection connection(context_.conninfo);
+      const PostgresTables& tables = context_.tables;
+      if (context_.layout == PostgresLayout::kTicketRows) {
+        state.remaining = connection.query_integer(fmt::format("SELECT count(*) FROM {}", tables.tickets));
+      } else {
+        PgResult row = connection.exec(fmt::format("SELECT remaining FROM {} WHERE id = 1", tables.inventory));
+        if (!row.ok()) throw StoreError(fmt::format("PostgreSQL: {}", row.error()));
+        if (row.rows() != 1) {
+          state.corrupt = true;
+          state.problem = fmt::format("{}: the inventory row is missing", tables.inventory);
+          return state;
+        }
+        state.remaining = row.integer(0, 0);
+      }
+      state.ledger_sales = connection.query_integer(fmt::format("SELECT count(*) FROM {}", tables.sales));
+    } catch (const StoreError& e) {
+      state.corrupt = true;
+      state.problem = e.what();
+    }
+    return state;
+  }
+
+  std::string describe_stuck() override {
+    try {
+      PgConnection connection(context_.conninfo);
+      std::int64_t waiting = connection.query_integer(
+          "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()");
+      return fmt::format("{} PostgreSQL session{} waiting for a lock; a wait longer than lock_timeout ({} ms) ended "
+                         "the run",
+                         waiting, waiting == 1 ? " is" : "s are",
+                         std::chrono::duration_cast<std::chrono::milliseconds>(context_.options.lock_timeout).count());
+    } catch (const StoreError& e) {
+      return e.what();
+    }
+  }
+
+ private:
+  // The tables, made and filled in one transaction: a failure leaves
+  // nothing. Tables of the same name mean a run id already in use.
+  void create_tables(std::int64_t tickets) {
+    PgConnection connection(context_.conninfo);
+    const PostgresTables& tables = context_.tables;
+    std::string sql = fmt::format(
+        "BEGIN;"
+        "CREATE TABLE {0} (ticket bigint NOT NULL, buyer_pid integer NOT NULL, operation_id bigint NOT NULL);",
+        tables.sales);
+    if (context_.layout == PostgresLayout::kTicketRows) {
+      sql += fmt::format(
+          "CREATE TABLE {0} (ticket bigint PRIMARY KEY);"
+          "INSERT INTO {0} (ticket) SELECT generate_series(1, {1});",
+          tables.tickets, tickets);
+    } else {
+      sql += fmt::format(
+          "CREATE TABLE {0} (id integer PRIMARY KEY CHECK (id = 1), remaining bigint NOT NULL,"
+          " version bigint NOT NULL DEFAULT 0);"
+          "INSERT INTO {0} (id, remaining) VALUES (1, {1});",
+          tables.inventory, tickets);
+    }
+    sql += "COMMIT;";
+    PgResult result = connection.exec(sql);
+    if (!result.ok()) {
+      if (result.sqlstate() == "42P07") {
+        throw StoreError(fmt::format("PostgreSQL: tables for run {} already exist ({}); nothing was changed", run_id_,
+                                     result.error()));
+      }
+      throw StoreError(fmt::format("PostgreSQL: cannot make the run's tables: {}",
+                                   connection.broken() ? connection.error() : result.error()));
+    }
+    created_ = true;
+  }
+
+  std::string drop_sql() const {
+    const PostgresTables& tables = context_.tables;
+    return context_.layout == PostgresLayout::kTicketRows
+               ? fmt::format("DROP TABLE IF EXISTS {}, {}", tables.tickets, tables.sales)
+               : fmt::format("DROP TABLE IF EXISTS {}, {}", tables.inventory, tables.sales);
+  }
+
+  pid_t owner_;
+  PostgresStrategy strategy_;
+  std::string run_id_;
+  PostgresContext context_;
+  std::unique_ptr<PostgresServer> server_;
+  bool created_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<StoreSetup> create_postgres_setup(const StoreSpec& spec, const PostgresStrategy& strategy) {
+  return std::make_unique<PostgresSetup>(spec, strategy);
+}
+
+FinalState inspect_postgres_file(const std::filesystem::path& path) {
+  FinalState state;
+  state.corrupt = true;
+  state.problem = fmt::format("{} is a file; a PostgreSQL store lives in its server", path.filename().string());
+  return state;
+}
+
+}  // namespace ticketsim

@@ -1,0 +1,95 @@
+// What the PostgreSQL strategies share: the setup (the embedded server or the
+// user's, the run's tables, inspect) and a buyer's store (its connection, the
+// search, the transaction around each try of a purchase, and the retries).
+// Each strategy adds one purchase: the statements between BEGIN and COMMIT.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "storage/postgres_connection.h"
+#include "storage/store.h"
+
+namespace ticketsim {
+
+// How a strategy keeps its tickets.
+enum class PostgresLayout {
+  kCounter,     // one inventory row: remaining, version
+  kTicketRows,  // one row per unsold ticket
+};
+
+// What a buyer's store is opened with.
+struct PostgresContext {
+  std::string conninfo;
+  PostgresTables tables;
+  StoreOptions options;
+  PostgresLayout layout = PostgresLayout::kCounter;
+  std::string begin;  // "BEGIN ISOLATION LEVEL ..."
+};
+
+// One try of a purchase, inside its transaction.
+struct PostgresAttempt {
+  enum class Kind {
+    kDone,      // the statements ran: `result` is what COMMIT will make true
+    kFailed,    // a statement failed: `failure` holds its SQLSTATE
+    kConflict,  // another purchase changed the row first (optimistic): try again
+  };
+  Kind kind = Kind::kDone;
+  BuyResult result;
+  PgResult failure;
+
+  static PostgresAttempt done(BuyResult result) { return {Kind::kDone, result, {}}; }
+  static PostgresAttempt failed(PgResult failure) { return {Kind::kFailed, {}, std::move(failure)}; }
+  static PostgresAttempt conflict() { return {Kind::kConflict, {}, {}}; }
+};
+
+class PostgresStore : public Store {
+ public:
+  // Connects and prepares the search and the ledger's insert; the strategy
+  // prepares its own statements in its constructor. Throws StoreError.
+  explicit PostgresStore(const PostgresContext& context);
+
+  SearchResult search() override;
+  // BEGIN, the strategy's attempt(), COMMIT; a try that fails with a
+  // serialization failure or a deadlock is rolled back and run again, up to
+  // max_tries, after a randomized backoff. A lock wait past lock_timeout
+  // ends it with kTimeout; a COMMIT whose answer never came, with kSold
+  // pending, with kIndeterminate.
+  BuyResult buy(const BuyRequest& request) final;
+  std::chrono::nanoseconds connect_time() const override { return connection_.connect_time(); }
+
+ protected:
+  // The purchase's statements, in the transaction buy() began.
+  virtual PostgresAttempt attempt(const BuyRequest& request) = 0;
+
+  PgConnection& connection() { return connection_; }
+  const PostgresContext& context() const { return context_; }
+  // Writes the sale into the ledger.
+  PgResult record_sale(std::int64_t ticket, const BuyRequest& request);
+
+ private:
+  void backoff(std::uint32_t retry);
+
+  PostgresContext context_;
+  PgConnection connection_;
+  std::uint64_t random_;
+};
+
+// A PostgreSQL strategy as the shared setup sees it.
+struct PostgresStrategy {
+  PostgresLayout layout = PostgresLayout::kCounter;
+  std::string_view isolation = "read-committed";  // its own level, unless the scenario names one
+  std::unique_ptr<Store> (*open)(const PostgresContext& context) = nullptr;
+};
+
+// The setup every PostgreSQL strategy uses: with no conninfo in the options,
+// a PostgresServer of its own; the run's tables, made here and dropped when
+// it goes (on a server the user named; the embedded one goes whole).
+// Throws StoreError when the server cannot be started or reached.
+std::unique_ptr<StoreSetup> create_postgres_setup(const StoreSpec& spec, const PostgresStrategy& strategy);
+
+// A PostgreSQL store is not a file: what the runner's check of --store
+// finds at `path` is never one.
+FinalState inspect_postgres_file(const std::filesystem::path& path);
+
+}  // namespace ticketsim

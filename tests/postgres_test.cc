@@ -1,0 +1,440 @@
+// The PostgreSQL stores against real servers: the embedded one starts and
+// leaves nothing behind (not even after a SIGKILL of its owner), every
+// strategy sells exactly the tickets under a race, read-write oversells,
+// retries are counted, a named server keeps nothing of the run, and a server
+// that cannot be reached is one StoreError before any buyer is forked.
+// No skipping: a machine where the server cannot start fails these tests.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "tests/temp_dir.h"
+
+#include "sim/result.h"
+#include "sim/runner.h"
+#include "storage/postgres_connection.h"
+#include "storage/postgres_server.h"
+#include "storage/store.h"
+
+using namespace ticketsim;
+using namespace std::chrono_literals;
+
+namespace {
+
+// One server for the tests that only need a server: each run still gets
+// tables of its own. Started once, stopped when the test program ends.
+PostgresServer& shared_server() {
+  static PostgresServer server(PostgresServerOptions{});
+  return server;
+}
+
+std::vector<std::string> postgres_strategies() {
+  std::vector<std::string> names;
+  for (const StrategyInfo& info : strategies()) {
+    if (info.server) names.emplace_back(info.name);
+  }
+  return names;
+}
+
+std::string unique_run_id() {
+  static int next = 0;
+  return fmt::format("pgtest-{}-{}", getpid(), next++);
+}
+
+Scenario race(std::string strategy, std::int64_t buyers, std::int64_t tickets) {
+  Scenario scenario;
+  scenario.file = "test";
+  scenario.name = "test";
+  scenario.strategy = std::move(strategy);
+  scenario.buyers = buyers;
+  scenario.tickets = tickets;
+  scenario.attempts = std::nullopt;  // until sold-out
+  scenario.postgres_conninfo = shared_server().conninfo();
+  scenario.postgres_max_tries = 1000;
+  return scenario;
+}
+
+Result run(const Scenario& scenario, const TempDir& dir) {
+  RunRecord record = run_scenario(scenario, RunOptions(dir.path));
+  return make_result(record);
+}
+
+// Polls `done` every 10ms for up to `limit`.
+bool within(std::chrono::milliseconds limit, const std::function<bool()>& done) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+bool alive(pid_t pid) { return kill(pid, 0) == 0; }
+
+// A TempDir the server's account can search (TempDir is root's, 0700):
+// the embedded server then makes its directory in it.
+void open_to_server(const TempDir& dir) { REQUIRE(chmod(dir.path.c_str(), 0711) == 0); }
+
+// A purchase hook that runs `body` in the first critical section only.
+class Interleave final : public PurchaseHook {
+ public:
+  explicit Interleave(std::function<void()> body) : body_(std::move(body)) {}
+  void in_critical_section() override {
+    if (calls_++ == 0) body_();
+  }
+  int calls() const { return calls_; }
+
+ private:
+  std::function<void()> body_;
+  int calls_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("the embedded server starts, listens only on its socket, and is gone afterwards") {
+  TempDir parent;
+  open_to_server(parent);
+  PostgresServerOptions options;
+  options.parent = parent.path;
+  pid_t postmaster = 0, watchdog = 0;
+  std::filesystem::path directory;
+  {
+    PostgresServer server(options);
+    postmaster = server.pid();
+    watchdog = server.watchdog_pid();
+    directory = server.directory();
+    MESSAGE(fmt::format("embedded server started in {} ms as {}",
+                        std::chrono::duration_cast<std::chrono::milliseconds>(server.start_time()).count(),
+                        server.user()));
+    CHECK(directory.parent_path() == parent.path);
+    CHECK(alive(postmaster));
+    CHECK(alive(watchdog));
+    CHECK(std::filesystem::exists(directory / ".s.PGSQL.5432"));
+    if (geteuid() == 0) CHECK(server.user() != "root");
+
+    PgConnection connection(server.conninfo());
+    CHECK(connection.query_integer("SELECT 1") == 1);
+    // No TCP: nothing but the socket in the directory.
+    PgResult listen = connection.exec("SHOW listen_addresses");
+    REQUIRE(listen.ok());
+    CHECK(listen.text(0, 0).empty());
+  }
+  // Stopped and reaped (it was this process's child), the watchdog too.
+  CHECK_FALSE(alive(postmaster));
+  CHECK_FALSE(alive(watchdog));
+  CHECK_FALSE(std::filesystem::exists(directory));
+  CHECK(parent.empty());
+}
+
+TEST_CASE("a server that cannot start is one StoreError, with the server's reason, and leaves nothing") {
+  TempDir parent;
+  open_to_server(parent);
+  PostgresServerOptions options;
+  options.parent = parent.path;
+  options.synchronous_commit = "sometimes";
+  try {
+    PostgresServer server(options);
+    FAIL("the server started with synchronous_commit = sometimes");
+  } catch (const StoreError& e) {
+    std::string message = e.what();
+    CAPTURE(message);
+    CHECK(message.find('\n') == std::string::npos);
+    CHECK(message.rfind("cannot start the embedded PostgreSQL server: ", 0) == 0);
+    CHECK(message.find("synchronous_commit") != std::string::npos);
+  }
+  CHECK(parent.empty());
+}
+
+TEST_CASE("every strategy sells exactly the tickets with 8 buyers racing on one row") {
+  for (const std::string& strategy : postgres_strategies()) {
+    if (strategy == "postgres-read-write") continue;  // it oversells: the next test
+    CAPTURE(strategy);
+    TempDir dir;
+    Scenario scenario = race(strategy, 8, 60);
+    scenario.delays.purchase = 1ms;  // a window for the race to use
+    Result result = run(scenario, dir);
+    CHECK(result.verdict == Verdict::kValid);
+    CHECK(result.check.sold == 60);
+    CHECK(result.check.indeterminate == 0);
+    CHECK(result.final_state.remaining == 0);
+    REQUIRE(result.final_state.ledger_sales.has_value());
+    CHECK(*result.final_state.ledger_sales == 60);
+    CHECK(dir.empty());
+  }
+}
+
+TEST_CASE("postgres-read-write oversells every time: every buyer reads 1 before any writes") {
+  // The seed's race with a window no scheduler can close, as plain's test:
+  // each buyer reads count=1 as soon as it is released, then waits 300ms.
+  for (int run_number = 0; run_number < 2; ++run_number) {
+    TempDir dir;
+    Scenario scenario = race("postgres-read-write", 8, 1);
+    scenario.attempts = 1;
+    scenario.delays.purchase = 300ms;
+    Result result = run(scenario, dir);
+    CHECK(result.verdict == Verdict::kInvalid);
+    CHECK(result.check.sold == 8);
+    CHECK(result.check.count(Anomaly::kOversold) == 7);
+    CHECK(result.check.count(Anomaly::kLostUpdates) == 7);
+    CHECK(result.check.count(Anomaly::kDuplicateTickets) == 7);
+    CHECK(result.final_state.remaining == 0);
+    REQUIRE(result.final_state.ledger_sales.has_value());
+    CHECK(*result.final_state.ledger_sales == 8);
+  }
+}
+
+TEST_CASE("the embedded server of a run: the seed's load on postgres-atomic sells one ticket, leaves nothing") {
+  TempDir dir;
+  Scenario scenario = race("postgres-atomic", 15, 1);
+  scenario.postgres_conninfo.clear();  // a server of the run's own
+  scenario.attempts = 1;
+  scenario.delays.purchase = 20ms;
+  Result result = run(scenario, dir);
+  CHECK(result.verdict == Verdict::kValid);
+  CHECK(result.check.sold == 1);
+  CHECK(result.check.sold_out == 14);
+  CHECK(result.final_state.remaining == 0);
+  CHECK(dir.empty());
+}
+
+namespace {
+
+StoreSpec spec_on(const TempDir& dir, std::int64_t tickets, const std::string& conninfo) {
+  StoreSpec spec{dir.path, unique_run_id(), tickets, /*buyers=*/2, {}, {}, false};
+  spec.options.postgres_conninfo = conninfo;
+  return spec;
+}
+
+}  // namespace
+
+TEST_CASE("serializable: a purchase that loses to another is retried, and the failure counted") {
+  TempDir dir;
+  StoreSpec spec = spec_on(dir, 10, shared_server().conninfo());
+  std::unique_ptr<StoreSetup> setup = find_strategy("postgres-serializable")->create(spec);
+  std::unique_ptr<Store> first = setup->open(0);
+  std::unique_ptr<Store> second = setup->open(1);
+  // The second buyer sells a ticket between the first's read and its write:
+  // the first's transaction cannot be serialized after it.
+  BuyResult second_bought;
+  Interleave interleave([&] { second_bought = second->buy({2, 2, {}}); });
+  BuyResult first_bought = first->buy({1, 1, {}, &interleave});
+  CHECK(second_bought.outcome == Outcome::kSold);
+  CHECK(second_bought.ticket == 10);
+  CHECK(first_bought.outcome == Outcome::kSold);
+  CHECK(first_bought.ticket == 9);  // read again on the second try
+  CHECK(first_bought.serialization_failures == 1);
+  CHECK(first_bought.deadlock_failures == 0);
+  CHECK(first_bought.retries == 1);
+  CHECK(interleave.calls() == 2);
+  FinalState state = setup->inspect();
+  CHECK(state.remaining == 8);
+  CHECK(state.ledger_sales == std::optional<std::int64_t>(2));
+
+  SUBCASE("with max_tries = 1 the failure ends the purchase: an error, nothing sold") {
+    StoreSpec once = spec_on(dir, 10, shared_server().conninfo());
+    once.options.postgres_max_tries = 1;
+    std::unique_ptr<StoreSetup> strict = find_strategy("postgres-serializable")->create(once);
+    std::unique_ptr<Store> a = strict->open(0);
+    std::unique_ptr<Store> b = strict->open(1);
+    Interleave cut_in([&] { b->buy({2, 2, {}}); });
+    BuyResult failed = a->buy({1, 1, {}, &cut_in});
+    CHECK(failed.outcome == Outcome::kError);
+    CHECK(failed.serialization_failures == 1);
+    CHECK(failed.retries == 0);
+    CHECK(strict->inspect().remaining == 9);
+    CHECK(strict->inspect().ledger_sales == std::optional<std::int64_t>(1));
+  }
+}
+
+TEST_CASE("optimistic: a purchase that loses the version race is tried again; read-write loses the update") {
+  TempDir dir;
+  {
+    std::unique_ptr<StoreSetup> setup =
+        find_strategy("postgres-optimistic")->create(spec_on(dir, 10, shared_server().conninfo()));
+    std::unique_ptr<Store> first = setup->open(0);
+    std::unique_ptr<Store> second = setup->open(1);
+    Interleave interleave([&] { second->buy({2, 2, {}}); });
+    BuyResult bought = first->buy({1, 1, {}, &interleave});
+    CHECK(bought.outcome == Outcome::kSold);
+    CHECK(bought.ticket == 9);
+    CHECK(bought.retries == 1);
+    CHECK(bought.serialization_failures == 0);
+    CHECK(setup->inspect().remaining == 8);
+  }
+  {
+    // The same interleaving with nothing to stop it: both sell ticket #10,
+    // and the count falls by one.
+    std::unique_ptr<StoreSetup> setup =
+        find_strategy("postgres-read-write")->create(spec_on(dir, 10, shared_server().conninfo()));
+    std::unique_ptr<Store> first = setup->open(0);
+    std::unique_ptr<Store> second = setup->open(1);
+    BuyResult second_bought;
+    Interleave interleave([&] { second_bought = second->buy({2, 2, {}}); });
+    BuyResult first_bought = first->buy({1, 1, {}, &interleave});
+    CHECK(first_bought.ticket == 10);
+    CHECK(second_bought.ticket == 10);
+    CHECK(first_bought.retries == 0);
+    FinalState state = setup->inspect();
+    CHECK(state.remaining == 9);
+    CHECK(state.ledger_sales == std::optional<std::int64_t>(2));
+  }
+}
+
+TEST_CASE("a server named by conninfo: the run's tables are made, then dropped; nothing else is touched") {
+  TempDir dir;
+  const std::string conninfo = shared_server().conninfo();
+  PgConnection admin(conninfo);
+  admin.run("DROP TABLE IF EXISTS keep_me; CREATE TABLE keep_me (n integer); INSERT INTO keep_me VALUES (42)");
+  auto tables = [&] {
+    PgResult result = admin.exec("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'ticketsim\\_%'");
+    REQUIRE(result.ok());
+    return result.integer(0, 0);
+  };
+  const std::int64_t before = tables();
+  for (const std::string& strategy : postgres_strategies()) {
+    CAPTURE(strategy);
+    StoreSpec spec = spec_on(dir, 3, conninfo);
+    {
+      std::unique_ptr<StoreSetup> setup = find_strategy(strategy)->create(spec);
+      CHECK(tables() == before + 2);
+      std::unique_ptr<Store> store = setup->open(0);
+      CHECK(store->connect_time() > 0ns);
+      CHECK(store->search().count == 3);
+      BuyResult bought = store->buy({1, 1, {}});
+      CHECK(bought.outcome == Outcome::kSold);
+      CHECK(bought.ticket == 3);
+      store.reset();
+      FinalState state = setup->inspect();
+      CHECK_FALSE(state.corrupt);
+      CHECK(state.remaining == 2);
+      CHECK(state.ledger_sales == std::optional<std::int64_t>(1));
+      // The same run id again: its tables exist; refused, the first kept.
+      CHECK_THROWS_AS(find_strategy(strategy)->create(spec), StoreError);
+      CHECK(setup->inspect().remaining == 2);
+    }
+    CHECK(tables() == before);
+    CHECK(dir.empty());
+  }
+  CHECK(admin.query_integer("SELECT n FROM keep_me") == 42);
+  admin.run("DROP TABLE keep_me");
+}
+
+TEST_CASE("a server that cannot be reached: one StoreError from the setup, no buyer forked") {
+  TempDir dir;
+  SUBCASE("no server at that socket") {
+    StoreSpec spec = spec_on(dir, 1, fmt::format("host={} port=5432 connect_timeout=5", dir.path.string()));
+    try {
+      find_strategy("postgres-atomic")->create(spec);
+      FAIL("connected to nothing");
+    } catch (const StoreError& e) {
+      std::string message = e.what();
+      CAPTURE(message);
+      CHECK(message.find('\n') == std::string::npos);
+      CHECK(message.rfind("PostgreSQL: ", 0) == 0);
+      CHECK(message.find(dir.path.string()) != std::string::npos);
+    }
+  }
+  SUBCASE("a database that does not exist") {
+    StoreSpec spec = spec_on(dir, 1, shared_server().conninfo() + " dbname=no_such_database");
+    try {
+      find_strategy("postgres-for-update")->create(spec);
+      FAIL("connected to a missing database");
+    } catch (const StoreError& e) {
+      std::string message = e.what();
+      CAPTURE(message);
+      CHECK(message.find('\n') == std::string::npos);
+      CHECK(message.find("no_such_database") != std::string::npos);
+    }
+  }
+  SUBCASE("a user the server does not know") {
+    StoreSpec spec = spec_on(dir, 1, shared_server().conninfo() + " user=nobody_here");
+    CHECK_THROWS_AS(find_strategy("postgres-atomic")->create(spec), StoreError);
+  }
+  SUBCASE("through the runner: a RunError before any buyer") {
+    Scenario scenario = race("postgres-atomic", 4, 4);
+    scenario.postgres_conninfo = fmt::format("host={} port=5432", dir.path.string());
+    CHECK_THROWS_AS(run(scenario, dir), RunError);
+    // No buyer was forked: none is left to reap (the shared server, a child
+    // of this process, still runs).
+    int status = 0;
+    CHECK(waitpid(-1, &status, WNOHANG) <= 0);
+  }
+  CHECK(dir.empty());
+}
+
+TEST_CASE("kill -9 of the process that owns an embedded server: the server and its directory go") {
+  // The test adopts the orphans (the server, the watchdog), so that it can
+  // reap them and see them end.
+  REQUIRE(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+  TempDir parent;
+  open_to_server(parent);
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  pid_t owner = fork();
+  REQUIRE(owner >= 0);
+  if (owner == 0) {
+    close(fds[0]);
+    try {
+      PostgresServerOptions options;
+      options.parent = parent.path;
+      PostgresServer server(options);
+      pid_t pids[2] = {server.pid(), server.watchdog_pid()};
+      if (write(fds[1], pids, sizeof pids) != sizeof pids) _exit(1);
+      for (;;) pause();
+    } catch (...) {
+      _exit(1);
+    }
+  }
+  close(fds[1]);
+  pid_t pids[2] = {0, 0};
+  ssize_t got = read(fds[0], pids, sizeof pids);
+  close(fds[0]);
+  REQUIRE(got == static_cast<ssize_t>(sizeof pids));
+  const pid_t postmaster = pids[0], watchdog = pids[1];
+  REQUIRE(alive(postmaster));
+  REQUIRE(alive(watchdog));
+  REQUIRE_FALSE(parent.empty());
+
+  kill(owner, SIGKILL);
+  REQUIRE(waitpid(owner, nullptr, 0) == owner);
+  // Both come to this process once their parent is gone; each must end.
+  std::set<pid_t> ended;
+  bool gone = within(30s, [&] {
+    for (pid_t pid : {postmaster, watchdog}) {
+      if (!ended.count(pid) && waitpid(pid, nullptr, WNOHANG) == pid) ended.insert(pid);
+    }
+    return ended.size() == 2;
+  });
+  CHECK(gone);
+  CHECK_FALSE(alive(postmaster));
+  CHECK_FALSE(alive(watchdog));
+  CHECK(parent.empty());  // the watchdog removed the directory before it ended
+  // No process of that server is left (its backends end with it).
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string status_path = entry.path() / "status";
+    FILE* status = fopen(status_path.c_str(), "r");
+    if (!status) continue;
+    char line[256];
+    while (fgets(line, sizeof line, status)) {
+      if (strncmp(line, "PPid:", 5) == 0) CHECK(atoi(line + 5) != postmaster);
+    }
+    fclose(status);
+  }
+  prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
