@@ -120,8 +120,9 @@ class Children {
     return pid;
   }
 
-  // Reaps `pid` if it has ended: its wait status, or nullopt. Also reports
-  // a child that stopped, through `stopped`.
+  // Reaps one child that has ended, if any: its pid and wait status, or
+  // nullopt. A child that stopped (WUNTRACED) is reported too, and stays
+  // owned.
   struct Event {
     pid_t pid;
     int status;

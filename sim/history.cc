@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/errors.h"
+
 namespace ticketsim {
 namespace {
 
@@ -51,11 +53,11 @@ std::size_t SharedHistory::bytes_needed(std::int64_t buyers, std::int64_t capaci
 
 SharedHistory::SharedHistory(std::int64_t buyers, std::int64_t capacity)
     : buyers_(buyers), capacity_(capacity), bytes_(bytes_needed(buyers, capacity)) {
-  if (bytes_ == 0) throw std::bad_alloc();
+  if (bytes_ == 0) throw RunError(fmt::format("{} buyers x {} operations: more history than the address space", buyers, capacity));
   mapping_ = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
                   -1, 0);
   if (mapping_ == MAP_FAILED) {
-    throw std::runtime_error(fmt::format("cannot map {} bytes of history: {}", bytes_, std::strerror(errno)));
+    throw RunError(fmt::format("cannot map {} bytes of history: {}", bytes_, std::strerror(errno)));
   }
   auto* base = static_cast<char*>(mapping_);
   header_ = new (base) Header();

@@ -40,23 +40,34 @@ std::optional<Verdict> verdict_named(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view fault_action_name(FaultAction action) {
-  switch (action) {
-    case FaultAction::kKill: return "kill";
-    case FaultAction::kTerminate: return "terminate";
-    case FaultAction::kPause: return "pause";
+namespace {
+
+// The faults' names, each written once: for reading scenarios and for
+// reports.
+template <typename Value>
+struct Named {
+  Value value;
+  std::string_view name;
+};
+constexpr Named<FaultAction> kFaultActions[] = {
+    {FaultAction::kKill, "kill"}, {FaultAction::kTerminate, "terminate"}, {FaultAction::kPause, "pause"}};
+constexpr Named<FaultPoint> kFaultPoints[] = {{FaultPoint::kBeforeLock, "before-lock"},
+                                              {FaultPoint::kInCriticalSection, "in-critical-section"},
+                                              {FaultPoint::kAfterWriteBeforeAck, "after-write-before-ack"}};
+
+template <typename Value, std::size_t N>
+std::string_view name_in(const Named<Value> (&table)[N], Value value) {
+  for (const Named<Value>& entry : table) {
+    if (entry.value == value) return entry.name;
   }
   return "unknown";
 }
 
-std::string_view fault_point_name(FaultPoint point) {
-  switch (point) {
-    case FaultPoint::kBeforeLock: return "before-lock";
-    case FaultPoint::kInCriticalSection: return "in-critical-section";
-    case FaultPoint::kAfterWriteBeforeAck: return "after-write-before-ack";
-  }
-  return "unknown";
-}
+}  // namespace
+
+std::string_view fault_action_name(FaultAction action) { return name_in(kFaultActions, action); }
+
+std::string_view fault_point_name(FaultPoint point) { return name_in(kFaultPoints, point); }
 
 namespace {
 
@@ -197,6 +208,18 @@ std::string choice_value(const Key& key, const toml::node& node, std::initialize
   key.fail(fmt::format("'{}' is not one of {}", value, listed));
 }
 
+// One of the names in `table`, as its value, or a message that lists them.
+template <typename Value, std::size_t N>
+Value named_value(const Key& key, const toml::node& node, const Named<Value> (&table)[N]) {
+  std::string value = string_value(key, node);
+  std::string listed;
+  for (const Named<Value>& entry : table) {
+    if (value == entry.name) return entry.value;
+    listed += fmt::format("{}\"{}\"", listed.empty() ? "" : ", ", entry.name);
+  }
+  key.fail(fmt::format("'{}' is not one of {}", value, listed));
+}
+
 void read_store(Scenario& scenario, const toml::table& table) {
   reject_unknown_keys(table, kStoreKeys, scenario.file, "store.");
   for (const auto& [name, node] : table) {
@@ -255,17 +278,12 @@ void read_fault(Scenario& scenario, const toml::table& table, const Key& where) 
   for (const auto& [name, node] : table) {
     Key key(scenario.file, "faults." + std::string(name.str()), name.source());
     if (name == "action") {
-      std::string action = choice_value(key, node, {"kill", "terminate", "pause"});
-      fault.action = action == "kill" ? FaultAction::kKill
-                     : action == "terminate" ? FaultAction::kTerminate : FaultAction::kPause;
+      fault.action = named_value(key, node, kFaultActions);
       has_action = true;
     } else if (name == "target") {
       fault.seller = choice_value(key, node, {"buyers", "seller"}) == "seller";
     } else if (name == "point") {
-      std::string point = choice_value(key, node, {"before-lock", "in-critical-section", "after-write-before-ack"});
-      fault.point = point == "before-lock" ? FaultPoint::kBeforeLock
-                    : point == "in-critical-section" ? FaultPoint::kInCriticalSection
-                                                     : FaultPoint::kAfterWriteBeforeAck;
+      fault.point = named_value(key, node, kFaultPoints);
     } else if (name == "count") {
       fault.count = integer_value(key, node);
       std::int64_t fewest = scenario.buyer_counts.empty()

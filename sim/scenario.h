@@ -102,8 +102,8 @@ Scenario load_scenario(const std::string& path);
 // Parses and checks a scenario from text; `path` is only used in messages.
 Scenario parse_scenario(std::string_view text, const std::string& path);
 
-// Command-line overrides. Each is checked as its key is; `option` names the
-// flag in messages.
+// Command-line overrides. Each is checked as its key is; `where` names the
+// flag (or the file, line and key) in messages.
 void set_strategy(Scenario& scenario, std::string_view value, std::string_view where);
 void set_buyers(Scenario& scenario, std::int64_t value, std::string_view where);
 void set_tickets(Scenario& scenario, std::int64_t value, std::string_view where);

@@ -48,7 +48,8 @@ class RobustMutexLock final : public StoreLock {
       pthread_mutex_consistent(mutex_);
       return Acquired::kAfterOwnerDied;
     }
-    return Acquired::kTimedOut;
+    // ENOTRECOVERABLE and the like are the lock failing, not a wait.
+    return rc == ETIMEDOUT ? Acquired::kTimedOut : Acquired::kFailed;
   }
 
   void unlock() override { pthread_mutex_unlock(mutex_); }

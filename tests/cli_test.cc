@@ -89,7 +89,7 @@ Outcome finish(const Running& running) {
 }
 
 // Runs ticketsim with `args`, capturing what it writes.
-Outcome ticketsim(const std::vector<std::string>& args) {
+Outcome run_ticketsim(const std::vector<std::string>& args) {
   TempDir capture;
   return finish(start_ticketsim(args, capture));
 }
@@ -106,7 +106,7 @@ attempts = 3
 }  // namespace
 
 TEST_CASE("the seed scenario reports the oversell with named witnesses and exits 0") {
-  Outcome run = ticketsim({"run", kScenarios + "/seed.toml"});
+  Outcome run = run_ticketsim({"run", kScenarios + "/seed.toml"});
   CHECK(run.status == 0);
   CHECK(contains(run.out, "verdict     invalid (expected invalid: as expected)"));
   CHECK(contains(run.out, "oversold"));
@@ -119,7 +119,7 @@ TEST_CASE("the seed's load under a lock is valid and sells exactly one ticket") 
     CAPTURE(strategy);
     TempDir dir;
     std::string json = (dir.path / "result.json").string();
-    Outcome run = ticketsim({"run", kScenarios + "/seed.toml", "--strategy", strategy, "--json", json});
+    Outcome run = run_ticketsim({"run", kScenarios + "/seed.toml", "--strategy", strategy, "--json", json});
     // seed.toml expects the oversell, so a valid run is not what it expects.
     CHECK(run.status == 1);
     CHECK(contains(run.out, "NOT as expected"));
@@ -128,7 +128,7 @@ TEST_CASE("the seed's load under a lock is valid and sells exactly one ticket") 
     CHECK(result["sold"] == 1);
     CHECK(result["remaining"] == 0);
 
-    Outcome expected = ticketsim({"run", kScenarios + "/seed.toml", "--strategy", strategy, "--expect", "valid"});
+    Outcome expected = run_ticketsim({"run", kScenarios + "/seed.toml", "--strategy", strategy, "--expect", "valid"});
     CHECK(expected.status == 0);
   }
 }
@@ -137,7 +137,7 @@ TEST_CASE("--json writes the documented result") {
   TempDir dir;
   std::string scenario = dir.file("small.toml", kGoodScenario);
   std::string json_path = (dir.path / "result.json").string();
-  Outcome run = ticketsim({"run", scenario, "--json", json_path, "--buyers", "4", "--seed", "7"});
+  Outcome run = run_ticketsim({"run", scenario, "--json", json_path, "--buyers", "4", "--seed", "7"});
   REQUIRE(run.status == 0);
   nlohmann::json result = nlohmann::json::parse(slurp(json_path));
   CHECK(result["schema_version"] == 1);
@@ -199,19 +199,19 @@ TEST_CASE("bad input is one line and exit 2") {
     std::string path = dir.file(c.name, c.text);
     std::vector<std::string> args{"run", path};
     args.insert(args.end(), c.extra.begin(), c.extra.end());
-    Outcome run = ticketsim(args);
+    Outcome run = run_ticketsim(args);
     CAPTURE(run.err);
     CHECK(run.status == 2);
     CHECK(run.err_lines() == 1);
     CHECK(run.out.empty());
     for (const std::string& part : c.expected) CHECK(contains(run.err, part));
   }
-  Outcome missing = ticketsim({"run", "/nonexistent/scenario.toml"});
+  Outcome missing = run_ticketsim({"run", "/nonexistent/scenario.toml"});
   CHECK(missing.status == 2);
   CHECK(contains(missing.err, "/nonexistent/scenario.toml"));
   CHECK(missing.err_lines() == 1);
 
-  Outcome no_command = ticketsim({});
+  Outcome no_command = run_ticketsim({});
   CHECK(no_command.status == 2);
 }
 
@@ -222,7 +222,7 @@ namespace {
 // strategies`: it pads names to 17 columns, and a longer name
 // (postgres-read-write) runs into its summary there.
 std::vector<std::string> strategy_list() {
-  Outcome help = ticketsim({"run", "--help"});
+  Outcome help = run_ticketsim({"run", "--help"});
   REQUIRE(help.status == 0);
   const std::string label = "Store strategy: ";
   std::size_t start = help.out.find(label);
@@ -255,16 +255,16 @@ TEST_CASE("every shipped scenario that is not strategy-specific runs under every
       CAPTURE(strategy);
       // A database server starts for each run: the seed's load is enough
       // here; tests/postgres_test.cc runs them under load.
-      if (find_strategy(strategy)->server && file != "seed.toml") continue;
+      if (ticketsim::find_strategy(strategy)->server && file != "seed.toml") continue;
       std::vector<std::string> args{"run", kScenarios + "/" + file, "--strategy", strategy};
       // The throughput load, shortened: every strategy, not every purchase.
       if (file == "throughput.toml") args.insert(args.end(), {"--attempts", "300"});
-      Outcome run = ticketsim(args);
+      Outcome run = run_ticketsim(args);
       CHECK((run.status == 0 || run.status == 1));
       CHECK(contains(run.out, "verdict"));
       CHECK(run.err.empty());
       // Those without concurrency control may oversell.
-      if (find_strategy(strategy)->expected_correct()) CHECK(contains(run.out, "verdict     valid"));
+      if (ticketsim::find_strategy(strategy)->expected_correct()) CHECK(contains(run.out, "verdict     valid"));
     }
   }
 }
@@ -276,7 +276,7 @@ TEST_CASE("the crash scenarios end as they expect, named-mutex stuck on its dead
     CAPTURE(name);
     TempDir dir;
     std::string json = (dir.path / "result.json").string();
-    Outcome run = ticketsim({"run", entry.path().string(), "--json", json});
+    Outcome run = run_ticketsim({"run", entry.path().string(), "--json", json});
     CHECK(run.status == 0);
     nlohmann::json result = nlohmann::json::parse(slurp(json));
     if (result["expected_verdict"] == "stuck") {
@@ -409,7 +409,7 @@ TEST_CASE("ticketsim bench prints each figure as a ratio to its limit and export
   TempDir dir;
   std::string json = (dir.path / "bench.json").string();
   std::string markdown = (dir.path / "bench.md").string();
-  Outcome run = ticketsim({"bench", "--strategies", "plain,sqlite", "--buyers", "1,2", "--seconds", "0.05",
+  Outcome run = run_ticketsim({"bench", "--strategies", "plain,sqlite", "--buyers", "1,2", "--seconds", "0.05",
                            "--spawn-buyers", "20", "--no-peer", "--store-dir", dir.path.string(), "--export", json,
                            "--export", markdown});
   REQUIRE(run.status == 0);
@@ -427,8 +427,8 @@ TEST_CASE("ticketsim bench prints each figure as a ratio to its limit and export
     CHECK(names.count(name) == 1);
   }
   CHECK(contains(slurp(markdown), "| sqlite at 2 buyers |"));
-  CHECK(ticketsim({"bench", "--strategies", "spinlock"}).status == 2);
-  CHECK(ticketsim({"bench", "--export", (dir.path / "x.pdf").string(), "--strategies", "plain", "--buyers", "1",
+  CHECK(run_ticketsim({"bench", "--strategies", "spinlock"}).status == 2);
+  CHECK(run_ticketsim({"bench", "--export", (dir.path / "x.pdf").string(), "--strategies", "plain", "--buyers", "1",
                    "--seconds", "0.01", "--spawn-buyers", "2", "--no-peer"}).status == 2);
 }
 
@@ -438,10 +438,10 @@ TEST_CASE("validate checks scenario files without running them") {
   std::string bad = dir.file("bad.toml", "strategy = \"plain\"\ntickets = 1\nbuyer = 2\n");
   std::string seller = dir.file("seller.toml", "strategy = \"sqlite\"\ntickets = 1\nbuyers = 2\n"
                                                "[[faults]]\ntarget = \"seller\"\naction = \"kill\"\n");
-  Outcome ok = ticketsim({"validate", good});
+  Outcome ok = run_ticketsim({"validate", good});
   CHECK(ok.status == 0);
   CHECK(contains(ok.out, good + ": ok"));
-  Outcome mixed = ticketsim({"validate", good, bad, seller});
+  Outcome mixed = run_ticketsim({"validate", good, bad, seller});
   CHECK(mixed.status == 2);
   CHECK(mixed.err_lines() == 2);
   CHECK(contains(mixed.err, "bad.toml:3:1: unknown key 'buyer'"));
@@ -538,7 +538,7 @@ TEST_CASE("--store: a new file is made and kept; nothing existing is overwritten
   std::string scenario = dir.file("s.toml", kGoodScenario);  // named-mutex, 5 tickets
   std::string store = (dir.path / "mine.json").string();
 
-  Outcome made = ticketsim({"run", scenario, "--store", store});
+  Outcome made = run_ticketsim({"run", scenario, "--store", store});
   CHECK(made.status == 0);
   CHECK(slurp(store) == "{\"count\": 0}");
   struct stat st {};
@@ -558,19 +558,19 @@ TEST_CASE("--store: a new file is made and kept; nothing existing is overwritten
        }) {
     CAPTURE(c.name);
     std::string path = dir.file(c.name, c.content);
-    Outcome refused = ticketsim({"run", scenario, "--store", path});
+    Outcome refused = run_ticketsim({"run", scenario, "--store", path});
     CHECK(refused.status == 2);
     CHECK(refused.err_lines() == 1);
     CHECK(contains(refused.err, c.message));
     CHECK(contains(refused.err, "pass --reset"));
     CHECK(slurp(path) == c.content);  // untouched
 
-    Outcome reset = ticketsim({"run", scenario, "--store", path, "--reset"});
+    Outcome reset = run_ticketsim({"run", scenario, "--store", path, "--reset"});
     CHECK(reset.status == 0);
     CHECK(slurp(path) == "{\"count\": 0}");
   }
 
-  Outcome directory = ticketsim({"run", scenario, "--store", dir.path.string(), "--reset"});
+  Outcome directory = run_ticketsim({"run", scenario, "--store", dir.path.string(), "--reset"});
   CHECK(directory.status == 2);
   CHECK(contains(directory.err, "is a directory"));
 
@@ -578,20 +578,20 @@ TEST_CASE("--store: a new file is made and kept; nothing existing is overwritten
   std::string target = dir.file("target.json", "precious");
   std::string link = (dir.path / "link.json").string();
   REQUIRE(symlink(target.c_str(), link.c_str()) == 0);
-  Outcome linked = ticketsim({"run", scenario, "--store", link});
+  Outcome linked = run_ticketsim({"run", scenario, "--store", link});
   CHECK(linked.status == 2);
   CHECK(contains(linked.err, "symbolic link"));
-  CHECK(ticketsim({"run", scenario, "--store", link, "--reset"}).status == 0);
+  CHECK(run_ticketsim({"run", scenario, "--store", link, "--reset"}).status == 0);
   CHECK(slurp(target) == "precious");
   CHECK_FALSE(std::filesystem::is_symlink(link));
 
   // SQLite: its own file refused, then replaced; a JSON file is not a database.
   std::string database = (dir.path / "mine.db").string();
-  CHECK(ticketsim({"run", scenario, "--strategy", "sqlite", "--store", database}).status == 0);
-  Outcome again = ticketsim({"run", scenario, "--strategy", "sqlite", "--store", database});
+  CHECK(run_ticketsim({"run", scenario, "--strategy", "sqlite", "--store", database}).status == 0);
+  Outcome again = run_ticketsim({"run", scenario, "--strategy", "sqlite", "--store", database});
   CHECK(again.status == 2);
   CHECK(contains(again.err, "already a sqlite store with 0 tickets left"));
-  Outcome not_database = ticketsim({"run", scenario, "--strategy", "sqlite", "--store", store});
+  Outcome not_database = run_ticketsim({"run", scenario, "--strategy", "sqlite", "--store", store});
   CHECK(not_database.status == 2);
   CHECK(contains(not_database.err, "not a sqlite store"));
   CHECK(slurp(store) == "{\"count\": 0}");
@@ -709,7 +709,7 @@ TEST_CASE("--log writes one CSV row per operation") {
   std::string scenario = dir.file("s.toml", kGoodScenario);  // 3 buyers x 3 attempts, 5 tickets
   std::string log = (dir.path / "ops.csv").string();
   std::string json = (dir.path / "result.json").string();
-  Outcome run = ticketsim({"run", scenario, "--log", log, "--json", json});
+  Outcome run = run_ticketsim({"run", scenario, "--log", log, "--json", json});
   REQUIRE(run.status == 0);
   nlohmann::json result = nlohmann::json::parse(slurp(json));
   std::istringstream lines(slurp(log));
@@ -736,7 +736,7 @@ TEST_CASE("--log writes one CSV row per operation") {
   CHECK(buys == result["attempts"]);
   CHECK(sold == 5);
   CHECK(tickets == std::set<std::string>{"1", "2", "3", "4", "5"});
-  CHECK(ticketsim({"run", scenario, "--log", "/nonexistent/ops.csv"}).status == 2);
+  CHECK(run_ticketsim({"run", scenario, "--log", "/nonexistent/ops.csv"}).status == 2);
 }
 
 // ---------------------------------------------------------------------------
@@ -773,7 +773,7 @@ TEST_CASE("compare runs every cell, round the matrix, and writes each export its
   TempDir dir;
   std::string scenario = dir.file("matrix.toml", kMatrixScenario);
   std::string base = (dir.path / "out").string();
-  Outcome run = ticketsim({"compare", scenario, "--export", base + ".json", "--export", base + ".csv", "--export",
+  Outcome run = run_ticketsim({"compare", scenario, "--export", base + ".json", "--export", base + ".csv", "--export",
                            base + ".md", "--export", base + ".html"});
   CAPTURE(run.out);
   CAPTURE(run.err);
@@ -829,7 +829,7 @@ TEST_CASE("run --export writes one run in every format, and report renders it ag
   TempDir dir;
   std::string scenario = dir.file("small.toml", kGoodScenario);
   std::string base = (dir.path / "one").string();
-  Outcome run = ticketsim({"run", scenario, "--export", base + ".json", "--export", base + ".md", "--export",
+  Outcome run = run_ticketsim({"run", scenario, "--export", base + ".json", "--export", base + ".md", "--export",
                            base + ".csv", "--export", base + ".html", "--json", base + "-result.json"});
   REQUIRE(run.status == 0);
   CHECK(contains(run.out, "SQLite"));  // the context, after the report
@@ -844,13 +844,13 @@ TEST_CASE("run --export writes one run in every format, and report renders it ag
   for (std::string extension : {".md", ".csv", ".html"}) {
     CAPTURE(extension);
     std::string again = (dir.path / ("again" + extension)).string();
-    Outcome report = ticketsim({"report", base + ".json", "--export", again});
+    Outcome report = run_ticketsim({"report", base + ".json", "--export", again});
     REQUIRE(report.status == 0);
     CHECK(slurp(again) == slurp(base + extension));
   }
   // A single run's --json result is a report's input too.
   std::string from_result = (dir.path / "from-result.md").string();
-  Outcome report = ticketsim({"report", base + "-result.json", "--export", from_result});
+  Outcome report = run_ticketsim({"report", base + "-result.json", "--export", from_result});
   REQUIRE(report.status == 0);
   CHECK(contains(slurp(from_result), "| named-mutex | 3 |"));
 }
@@ -861,7 +861,7 @@ TEST_CASE("compare, report and --export refuse bad input in one line with exit 2
   std::string small = dir.file("small.toml", kGoodScenario);
   auto refused = [&](const std::vector<std::string>& args, const std::string& message) {
     CAPTURE(message);
-    Outcome outcome = ticketsim(args);
+    Outcome outcome = run_ticketsim(args);
     CAPTURE(outcome.err);
     CHECK(outcome.status == 2);
     CHECK(outcome.err_lines() == 1);
@@ -886,12 +886,12 @@ TEST_CASE("compare, report and --export refuse bad input in one line with exit 2
   refused({"report", no_runs}, no_runs + ": missing key 'runs'");
   // Exporting over the file being read would lose it.
   std::string keep = dir.file("keep.json", "{}");
-  Outcome self = ticketsim({"report", keep, "--export", keep});
+  Outcome self = run_ticketsim({"report", keep, "--export", keep});
   CHECK(self.status == 2);
   CHECK(contains(self.err, "is the result being read"));
   CHECK(slurp(keep) == "{}");
   // A matrix scenario runs one cell when both are picked.
-  CHECK(ticketsim({"run", scenario, "--strategy", "sqlite", "--buyers", "2"}).status == 0);
+  CHECK(run_ticketsim({"run", scenario, "--strategy", "sqlite", "--buyers", "2"}).status == 0);
 }
 
 TEST_CASE("-P prints progress lines read from the shared history") {
@@ -899,7 +899,7 @@ TEST_CASE("-P prints progress lines read from the shared history") {
   // Eight buyers queue for a lock held 40 ms per sale: 40 sales take 1.6 s.
   std::string scenario = dir.file("slow.toml", "strategy = \"named-mutex\"\ntickets = 40\nbuyers = 8\n"
                                                "attempts = \"until-sold-out\"\n[delays]\npurchase = \"40ms\"\n");
-  Outcome run = ticketsim({"run", scenario, "-P", "0.2"});
+  Outcome run = run_ticketsim({"run", scenario, "-P", "0.2"});
   CAPTURE(run.err);
   REQUIRE(run.status == 0);
   std::vector<std::string> progress;
@@ -936,7 +936,7 @@ TEST_CASE("plain oversells under compare too: progress counts the anomalies and 
   // Two buyers read the same count and hold it 300 ms: both sell ticket 1.
   std::string scenario = dir.file("race.toml", "strategies = [\"plain\", \"named-mutex\"]\ntickets = 4\nbuyers = 2\n"
                                                "attempts = 2\nruns = 1\n[delays]\npurchase = \"300ms\"\n");
-  Outcome run = ticketsim({"compare", scenario, "-P", "0.1"});
+  Outcome run = run_ticketsim({"compare", scenario, "-P", "0.1"});
   CAPTURE(run.out);
   CAPTURE(run.err);
   REQUIRE(run.status == 0);
@@ -979,13 +979,13 @@ TEST_CASE("SIGINT during compare: the run it cut is left out, the exports keep t
 TEST_CASE("the shipped comparison runs its whole matrix and writes all four exports") {
   TempDir dir;
   std::string file = kScenarios + "/compare-locks.toml";
-  Outcome valid = ticketsim({"validate", file});
+  Outcome valid = run_ticketsim({"validate", file});
   CHECK(valid.status == 0);
   CHECK(contains(valid.out, "ok (compare: 6 strategies x 4 buyer counts x 3 runs"));
   std::string base = (dir.path / "compare").string();
   // On tmpfs, as a user comparing the locks alone would: the run takes a
   // fifth of the time it takes on ext4.
-  Outcome run = ticketsim({"compare", file, "--store-dir", "/dev/shm", "--export", base + ".json", "--export",
+  Outcome run = run_ticketsim({"compare", file, "--store-dir", "/dev/shm", "--export", base + ".json", "--export",
                            base + ".csv", "--export", base + ".md", "--export", base + ".html"});
   CAPTURE(run.err);
   REQUIRE(run.status == 0);
