@@ -347,6 +347,7 @@ Result every_field_result() {
   Result result = result_of({.strategy = "queue", .buyers = 3, .run = 2, .rate = 812.25, .verdict = Verdict::kStuck,
                              .p99 = 0.0123, .anomalies = {{"stale_reads", 4}, {"corrupt_store", 1}},
                              .inventory = {{0.0, 100}, {0.125, 61}, {1.5, 3}}});
+  result.ticketsim_version = "0.0.9-planted";  // an older ticketsim's result
   Scenario& scenario = result.scenario;
   scenario.description = "a \"quoted\" description,\nover two lines";
   scenario.mode = Mode::kSerial;
@@ -427,6 +428,7 @@ TEST_CASE("result_from_json restores every field result_json writes") {
   CHECK(read.scenario.delays.purchase == planted.scenario.delays.purchase);
   CHECK(read.scenario.lock_timeout == planted.scenario.lock_timeout);
   CHECK(read.scenario.seed == std::numeric_limits<std::uint64_t>::max());
+  CHECK(read.ticketsim_version == "0.0.9-planted");
   CHECK(read.scenario.mode == Mode::kSerial);
   CHECK(read.scenario.expected == Verdict::kStuck);
   CHECK(read.verdict == Verdict::kStuck);

@@ -56,7 +56,7 @@ nlohmann::json result_json(const Result& result) {
   const Metrics& metrics = result.metrics;
   nlohmann::json json;
   json["schema_version"] = kSchemaVersion;
-  json["ticketsim_version"] = TICKETSIM_VERSION;
+  json["ticketsim_version"] = result.ticketsim_version;
   json["scenario"] = {{"name", scenario.name}, {"file", scenario.file}, {"description", scenario.description}};
   json["strategy"] = scenario.strategy;
   json["mode"] = mode_name(scenario.mode);
@@ -142,6 +142,7 @@ Result result_from_json(const nlohmann::json& json, const std::string& where) {
                                  json["schema_version"].dump(), kSchemaVersion));
   }
   Result result;
+  result.ticketsim_version = json_text(json, "ticketsim_version", where);
   Scenario& scenario = result.scenario;
   const nlohmann::json& about = json_object(json, "scenario", where);
   scenario.name = json_text(about, "name", where + ": scenario");

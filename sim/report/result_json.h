@@ -17,8 +17,8 @@ inline constexpr int kSchemaVersion = 1;
 nlohmann::json result_json(const Result& result);
 
 // Reads a JSON result back: every field result_json writes, so that
-// result_json(result_from_json(json)) is json again (less what is derived:
-// `as_expected`, and `ticketsim_version`, which the Result does not hold).
+// result_json(result_from_json(json)) is json again (`as_expected` is
+// derived from the verdicts, not read).
 // Keys beyond them (`context`, `cell`, `repeat_command`) are left to the
 // caller. `where` names the document in errors, which are one-line
 // InputErrors naming the key's path.
