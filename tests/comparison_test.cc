@@ -11,6 +11,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <optional>
 #include <string>
@@ -1388,4 +1391,62 @@ TEST_CASE("summary: one strategy is not ranked, only measured") {
                                        cell_runs("robust-mutex", 16, {400, 410, 420})}));
   CHECK(summary_lines(c, cells_of(c)) ==
         std::vector<std::string>{"at 1 buyer, robust-mutex sold 727 sales/s", "at 16 buyers, robust-mutex sold 410 sales/s"});
+}
+
+// ---------------------------------------------------------------------------
+// The JSON documents these tests make, for tests/json_schema_test.py, which
+// runs this case with TICKETSIM_JSON_SAMPLES set to a directory and
+// validates each file against docs/result.schema.json (result-*.json) or
+// docs/comparison.schema.json (export-*.json). Without it, it writes nothing.
+
+TEST_CASE("the JSON results and exports these tests make, written for the schema test") {
+  const char* directory = std::getenv("TICKETSIM_JSON_SAMPLES");
+  std::vector<std::pair<std::string, nlohmann::json>> documents;
+  Result all_classes = result_of({.verdict = Verdict::kInvalid});
+  for (AnomalyReport& report : all_classes.check.anomalies) report.count = 1, report.example = "planted";
+  Result until_sold_out = result_of({});
+  until_sold_out.scenario.attempts.reset();
+  std::vector<Result> results = {every_field_result(),
+                                 all_classes,
+                                 until_sold_out,
+                                 result_of({.remaining = std::nullopt}),
+                                 result_of({.verdict = Verdict::kInterrupted, .histogram = false})};
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    documents.emplace_back(fmt::format("result-{}.json", i), result_json(results[i]));
+  }
+  nlohmann::json with_context = result_json(result_of({}));
+  with_context["context"] = context_json(sample_matrix().context);
+  documents.emplace_back("result-with-context.json", with_context);
+
+  Comparison interrupted = sample_matrix();
+  interrupted.strategies.push_back("a|b");
+  interrupted.rows.push_back(row_of({.strategy = "a|b", .buyers = 4, .rate = 5, .verdict = Verdict::kStuck}));
+  interrupted.interrupted_by = "SIGTERM";
+  Comparison planted = comparison_of({"queue"}, {3}, 1, {});
+  planted.rows.push_back({every_field_result(), 1, "ticketsim run x.toml", sample_matrix().context});
+  planted.strategies = {"queue"};
+  documents.emplace_back("export-sample-matrix.json", comparison_json(sample_matrix()));
+  documents.emplace_back("export-interrupted.json", comparison_json(interrupted));
+  documents.emplace_back("export-every-field.json", comparison_json(planted));
+  documents.emplace_back("export-single-run.json",
+                         comparison_json(comparison_from_json(with_context, "run.json")));
+  // Each reads back as it was written.
+  for (const auto& [name, json] : documents) {
+    CAPTURE(name);
+    if (name.starts_with("export-")) {
+      CHECK(comparison_json(comparison_from_json(json, name)) == json);
+    } else {
+      CHECK(result_json(result_from_json(json, name)) == [&] {
+        nlohmann::json without = json;
+        without.erase("context");
+        return without;
+      }());
+    }
+  }
+  if (!directory) return;
+  for (const auto& [name, json] : documents) {
+    std::ofstream out(std::filesystem::path(directory) / name);
+    out << json.dump(2) << "\n";
+    REQUIRE(out.good());
+  }
 }
