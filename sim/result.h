@@ -44,6 +44,9 @@ struct Result {
   std::int32_t seller_pid = 0;
   std::string seller_ended;
   std::vector<InventorySample> inventory;
+  // The ticketsim that made it: this one, unless it was read back from a
+  // saved result.
+  std::string ticketsim_version = TICKETSIM_VERSION;
 
   bool as_expected() const { return verdict == scenario.expected; }
 };

@@ -127,6 +127,9 @@ TEST_CASE("anomaly keys") {
   CHECK(keys.size() == static_cast<std::size_t>(kAnomalyClasses));
   CHECK(kAnomalyClasses == 12);
   CHECK_FALSE(keys.count("unknown"));
+  // The count reaches every class and no further: a class added after
+  // kLastAnomaly without becoming it would have a key here.
+  CHECK(anomaly_key(static_cast<Anomaly>(kAnomalyClasses)) == "unknown");
 }
 
 TEST_CASE("a clean history is valid and counted") {

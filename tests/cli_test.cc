@@ -855,6 +855,36 @@ TEST_CASE("run --export writes one run in every format, and report renders it ag
   CHECK(contains(slurp(from_result), "| named-mutex | 3 |"));
 }
 
+TEST_CASE("report on a run's --json result prints the run's report as run printed it, byte for byte") {
+  TempDir dir;
+  // A valid run, the seed's oversell (anomalies and their examples), and a
+  // stuck one (its reason, a fault, killed buyers).
+  std::vector<std::vector<std::string>> runs = {
+      {"run", dir.file("small.toml", kGoodScenario)},
+      {"run", kScenarios + "/seed.toml"},
+      {"run", kScenarios + "/crash-named-mutex.toml"},
+  };
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    CAPTURE(runs[i][1]);
+    std::string json = (dir.path / ("result-" + std::to_string(i) + ".json")).string();
+    std::vector<std::string> args = runs[i];
+    args.insert(args.end(), {"--json", json});
+    Outcome run = ticketsim(args);
+    REQUIRE((run.status == 0 || run.status == 1));
+    Outcome report = ticketsim({"report", json});
+    CAPTURE(report.err);
+    REQUIRE(report.status == 0);
+    CHECK(report.out == run.out);
+    CHECK(contains(report.out, "verdict     "));
+    CHECK(contains(report.out, "latency "));
+    CHECK(contains(report.out, "buyers      "));
+    CHECK_FALSE(contains(report.out, "summary"));  // not a one-row comparison table
+  }
+  // The stuck run's reason and the oversell's examples came through.
+  CHECK(contains(ticketsim({"report", (dir.path / "result-2.json").string()}).out, "  stuck after "));
+  CHECK(contains(ticketsim({"report", (dir.path / "result-1.json").string()}).out, "both sold ticket #1"));
+}
+
 TEST_CASE("compare, report and --export refuse bad input in one line with exit 2") {
   TempDir dir;
   std::string scenario = dir.file("matrix.toml", kMatrixScenario);

@@ -96,11 +96,11 @@ class CompareCommand : public Command {
     MatrixRuns runs = run_matrix(scenario, options);
     printer.end();
     comparison.interrupted_by = runs.interrupted_by;
-    for (const MatrixRun& run : runs.runs) {
+    for (MatrixRun& run : runs.runs) {
       std::vector<std::string> words = repeat;
       words.insert(words.end(), {"--strategy", run.strategy, "--buyers", std::to_string(run.buyers), "--seed",
                                  std::to_string(run.seed)});
-      comparison.rows.push_back(run_row(run.result, run.run, shell_command(words)));
+      comparison.rows.push_back({std::move(run.result), run.run, shell_command(words), std::nullopt});
     }
     print_comparison(comparison, stdout);
     std::fflush(stdout);

@@ -1,5 +1,6 @@
 // `ticketsim report RESULT.json`: shows a saved JSON export, or one run's
-// --json result, again, and exports it.
+// --json result, again, and exports it. A run's result is shown as `run`
+// showed it: its report, then its context.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -13,7 +14,9 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/output.h"
 #include "sim/errors.h"
+#include "sim/report/context.h"
 #include "sim/report/exports.h"
+#include "sim/report/report.h"
 
 namespace ticketsim {
 namespace {
@@ -48,8 +51,15 @@ class ReportCommand : public Command {
         throw InputError(fmt::format("{}: is the result being read; export to another file", target));
       }
     }
-    Comparison comparison = comparison_from_json(read_json_file(path_), path_);
-    print_comparison(comparison, stdout);
+    nlohmann::json json = read_json_file(path_);
+    Comparison comparison = comparison_from_json(json, path_);
+    if (is_single_run(json)) {
+      const RunRow& run = comparison.rows.front();
+      print_report(run.result, stdout);
+      if (run.context) std::fputs(context_lines(*run.context).c_str(), stdout);
+    } else {
+      print_comparison(comparison, stdout);
+    }
     std::fflush(stdout);
     write_exports(comparison, exports_);
     return kExitAsExpected;

@@ -91,14 +91,7 @@ class RunCommand : public Command {
     }
     if (!log_path_.empty()) write_file_atomically(log_path_, operation_log_csv(record));
     if (!exports_.empty()) {
-      Comparison comparison;
-      comparison.context = context;
-      comparison.scenario_name = scenario.name;
-      comparison.scenario_file = scenario.file;
-      comparison.strategies = {scenario.strategy};
-      comparison.buyers = {scenario.buyers};
-      comparison.rows.push_back(run_row(result, 1, context.command_line));
-      write_exports(comparison, exports_);
+      write_exports(single_run_comparison(result, context), exports_);
     }
     if (result.verdict == Verdict::kInterrupted) return kExitInterrupted;
     return result.as_expected() ? kExitAsExpected : kExitNotAsExpected;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "sim/checker.h"
+#include "sim/report/json_input.h"
 #include "sim/report/report.h"
 #include "sim/report/result_json.h"
 #include "sim/scenario.h"
@@ -14,47 +15,6 @@
 
 namespace ticketsim {
 namespace {
-
-// Reading a JSON document someone may have edited: every miss is a
-// one-line InputError that says where.
-const nlohmann::json& member(const nlohmann::json& object, const char* key, const std::string& where) {
-  if (!object.is_object() || !object.contains(key)) {
-    throw InputError(fmt::format("{}: missing key '{}'", where, key));
-  }
-  return object[key];
-}
-
-double number(const nlohmann::json& object, const char* key, const std::string& where) {
-  const nlohmann::json& value = member(object, key, where);
-  if (!value.is_number()) throw InputError(fmt::format("{}: key '{}' must be a number", where, key));
-  return value.get<double>();
-}
-
-std::int64_t integer(const nlohmann::json& object, const char* key, const std::string& where) {
-  const nlohmann::json& value = member(object, key, where);
-  if (!value.is_number_integer()) throw InputError(fmt::format("{}: key '{}' must be an integer", where, key));
-  return value.get<std::int64_t>();
-}
-
-std::string text(const nlohmann::json& object, const char* key, const std::string& where) {
-  const nlohmann::json& value = member(object, key, where);
-  if (!value.is_string()) throw InputError(fmt::format("{}: key '{}' must be a string", where, key));
-  return value.get<std::string>();
-}
-
-LatencyStats latency_from(const nlohmann::json& object, const std::string& where) {
-  LatencyStats stats;
-  stats.count = integer(object, "count", where);
-  stats.min = number(object, "min", where);
-  stats.mean = number(object, "mean", where);
-  stats.stddev = number(object, "stddev", where);
-  stats.p50 = number(object, "p50", where);
-  stats.p90 = number(object, "p90", where);
-  stats.p99 = number(object, "p99", where);
-  stats.p999 = number(object, "p99_9", where);
-  stats.max = number(object, "max", where);
-  return stats;
-}
 
 // "3.1 ± 0.2 × faster than sqlite"; with one run per cell there is no
 // spread to give. A lead smaller than its own error is no lead: "level
@@ -68,11 +28,36 @@ std::string lead_words(double ratio, double error, bool spread, const std::strin
   return fmt::format("{} faster than {}", times, other);
 }
 
+// A run of the JSON export: its JSON result, where it sits in the matrix,
+// the command that repeats it, and its own context when it has one.
+nlohmann::json run_json(const RunRow& row) {
+  nlohmann::json json = result_json(row.result);
+  json["cell"] = {{"strategy", row.strategy()}, {"buyers", row.buyers()}, {"run", row.run}};
+  json["repeat_command"] = row.repeat_command;
+  if (row.context) json["context"] = context_json(*row.context);
+  return json;
+}
+
+// What run_json wrote, or a `run --json` result (no cell, no command).
+RunRow run_from_json(const nlohmann::json& json, const std::string& where) {
+  RunRow row;
+  row.result = result_from_json(json, where);
+  if (json.contains("cell")) row.run = json_integer(json["cell"], "run", where + ": cell");
+  if (json.contains("repeat_command")) row.repeat_command = json_text(json, "repeat_command", where);
+  if (json.contains("context")) row.context = context_from_json(json["context"]);
+  return row;
+}
+
 }  // namespace
+
+std::optional<std::int64_t> RunRow::remaining() const {
+  if (result.final_state.corrupt) return std::nullopt;
+  return result.final_state.remaining;
+}
 
 std::int64_t RunRow::anomaly_total() const {
   std::int64_t total = 0;
-  for (const auto& [key, count] : anomalies) total += count;
+  for (const AnomalyReport& report : anomalies()) total += report.count;
   return total;
 }
 
@@ -85,7 +70,7 @@ std::string matrix_words(const Comparison& c) {
 
 std::int64_t largest_buyers_run(const Comparison& comparison) {
   std::int64_t largest = 0;
-  for (const RunRow& row : comparison.rows) largest = std::max(largest, row.buyers);
+  for (const RunRow& row : comparison.rows) largest = std::max(largest, row.buyers());
   return largest;
 }
 
@@ -101,59 +86,19 @@ std::string format_rate(double value) {
   return out;
 }
 
-RunRow run_row(const nlohmann::json& result, const std::string& where) {
-  RunRow row;
-  row.strategy = text(result, "strategy", where);
-  row.buyers = integer(result, "buyer_count", where);
-  row.seed = static_cast<std::uint64_t>(integer(result, "seed", where));
-  row.verdict = text(result, "verdict", where);
-  row.expected_verdict = text(result, "expected_verdict", where);
-  row.tickets = integer(result, "tickets", where);
-  row.sold = integer(result, "sold", where);
-  const nlohmann::json& remaining = member(result, "remaining", where);
-  if (remaining.is_number_integer()) row.remaining = remaining.get<std::int64_t>();
-  const nlohmann::json& throughput = member(result, "throughput", where);
-  row.sales_per_s = number(throughput, "sales_per_s", where + ": throughput");
-  row.window_s = number(throughput, "window_s", where + ": throughput");
-  const nlohmann::json& latency = member(result, "latency_s", where);
-  row.buy = latency_from(member(latency, "buy", where + ": latency_s"), where + ": latency_s: buy");
-  row.search = latency_from(member(latency, "search", where + ": latency_s"), where + ": latency_s: search");
-  row.retries = integer(result, "retries", where);
-  row.indeterminate = integer(result, "indeterminate", where);
-  row.timeouts = integer(result, "timeouts", where);
-  const nlohmann::json& anomalies = member(result, "anomalies", where);
-  for (int i = 0; i < kAnomalyClasses; ++i) {
-    std::string key(anomaly_key(static_cast<Anomaly>(i)));
-    row.anomalies.emplace_back(key, integer(anomalies, key.c_str(), where + ": anomalies"));
-  }
-  if (result.contains("latency_histogram")) {
-    const nlohmann::json& buy = member(result["latency_histogram"], "buy", where + ": latency_histogram");
-    if (!buy.is_array() || buy.size() != kHistogramBuckets) {
-      throw InputError(fmt::format("{}: latency_histogram: key 'buy' must list {} counts", where, kHistogramBuckets));
-    }
-    for (const nlohmann::json& count : buy) {
-      if (!count.is_number_integer()) throw InputError(fmt::format("{}: latency_histogram: counts must be integers", where));
-      row.buy_histogram.push_back(count.get<std::int64_t>());
-    }
-  }
-  const nlohmann::json& inventory = member(result, "inventory", where);
-  if (!inventory.is_array()) throw InputError(fmt::format("{}: key 'inventory' must be a list", where));
-  for (const nlohmann::json& sample : inventory) {
-    row.inventory.push_back({number(sample, "t_s", where + ": inventory"), integer(sample, "count", where + ": inventory")});
-  }
-  if (result.contains("cell")) row.run = integer(result["cell"], "run", where + ": cell");
-  if (result.contains("repeat_command") && result["repeat_command"].is_string()) {
-    row.repeat_command = result["repeat_command"].get<std::string>();
-  }
-  row.result = result;
-  return row;
+Comparison single_run_comparison(Result result, const Context& context) {
+  Comparison comparison;
+  comparison.context = context;
+  comparison.scenario_name = result.scenario.name;
+  comparison.scenario_file = result.scenario.file;
+  comparison.strategies = {result.scenario.strategy};
+  comparison.buyers = {result.scenario.buyers};
+  comparison.rows.push_back({std::move(result), 1, context.command_line, context});
+  return comparison;
 }
 
-RunRow run_row(const Result& result, std::int64_t run, const std::string& repeat_command) {
-  nlohmann::json json = result_json(result);
-  json["cell"] = {{"strategy", result.scenario.strategy}, {"buyers", result.scenario.buyers}, {"run", run}};
-  json["repeat_command"] = repeat_command;
-  return run_row(json, "run");
+bool is_single_run(const nlohmann::json& json) {
+  return json.is_object() && !json.contains("kind") && json.contains("verdict");
 }
 
 std::vector<Cell> cells_of(const Comparison& comparison) {
@@ -164,26 +109,27 @@ std::vector<Cell> cells_of(const Comparison& comparison) {
       cell.strategy = strategy;
       cell.buyers = buyers;
       for (const RunRow& row : comparison.rows) {
-        if (row.strategy == strategy && row.buyers == buyers) cell.runs.push_back(&row);
+        if (row.strategy() == strategy && row.buyers() == buyers) cell.runs.push_back(&row);
       }
       if (cell.runs.empty()) continue;
       std::vector<double> rates, p99s;
-      std::map<std::string, std::int64_t> runs_with, totals;
-      for (const RunRow* row : cell.runs) {
-        rates.push_back(row->sales_per_s);
-        p99s.push_back(row->buy.p99);
-        if (row->verdict == "valid") ++cell.valid;
-        else if (row->verdict == "invalid") ++cell.invalid;
-        else if (row->verdict == "stuck") ++cell.stuck;
-        else ++cell.interrupted;
-        for (const auto& [key, count] : row->anomalies) {
-          runs_with[key] += count > 0;
-          totals[key] += count;
-        }
+      for (int i = 0; i < kAnomalyClasses; ++i) {
+        cell.runs_with.emplace_back(static_cast<Anomaly>(i), 0);
+        cell.totals.emplace_back(static_cast<Anomaly>(i), 0);
       }
-      for (const auto& [key, count] : cell.runs.front()->anomalies) {
-        cell.runs_with.emplace_back(key, runs_with[key]);
-        cell.totals.emplace_back(key, totals[key]);
+      for (const RunRow* row : cell.runs) {
+        rates.push_back(row->sales_per_s());
+        p99s.push_back(row->buy().p99);
+        switch (row->verdict()) {
+          case Verdict::kValid: ++cell.valid; break;
+          case Verdict::kInvalid: ++cell.invalid; break;
+          case Verdict::kStuck: ++cell.stuck; break;
+          case Verdict::kInterrupted: ++cell.interrupted; break;
+        }
+        for (const AnomalyReport& report : row->anomalies()) {
+          cell.runs_with[static_cast<int>(report.anomaly)].second += report.count > 0;
+          cell.totals[static_cast<int>(report.anomaly)].second += report.count;
+        }
       }
       cell.median = median(rates);
       cell.buy_p99_s = median(p99s);
@@ -255,27 +201,27 @@ std::vector<std::string> summary_lines(const Comparison& comparison, const std::
   }
   for (const std::string& strategy : comparison.strategies) {
     std::int64_t runs = 0, invalid = 0, stuck = 0, interrupted = 0;
-    std::map<std::string, std::int64_t> runs_with;
-    std::vector<std::string> order;
+    std::map<Anomaly, std::int64_t> runs_with;
+    std::vector<Anomaly> order;
     for (const Cell& cell : cells) {
       if (cell.strategy != strategy) continue;
       runs += static_cast<std::int64_t>(cell.runs.size());
       invalid += cell.invalid;
       stuck += cell.stuck;
       interrupted += cell.interrupted;
-      for (const auto& [key, count] : cell.runs_with) {
-        if (!runs_with.contains(key)) order.push_back(key);
-        runs_with[key] += count;
+      for (const auto& [anomaly, count] : cell.runs_with) {
+        if (!runs_with.contains(anomaly)) order.push_back(anomaly);
+        runs_with[anomaly] += count;
       }
     }
     if (invalid > 0) {
       std::string line = fmt::format("{} was invalid in {} of {}", strategy, invalid, plural(runs, "run"));
       std::string found;
-      for (const std::string& key : order) {
-        if (runs_with[key] == 0) continue;
-        std::string words = key;
+      for (Anomaly anomaly : order) {
+        if (runs_with[anomaly] == 0) continue;
+        std::string words(anomaly_key(anomaly));
         std::replace(words.begin(), words.end(), '_', ' ');
-        found += fmt::format("{}{} in {}", found.empty() ? ": " : ", ", words, runs_with[key]);
+        found += fmt::format("{}{} in {}", found.empty() ? ": " : ", ", words, runs_with[anomaly]);
       }
       lines.push_back(line + found);
     }
@@ -317,7 +263,7 @@ nlohmann::json comparison_json(const Comparison& comparison) {
   nlohmann::json cell_list = nlohmann::json::array();
   for (const Cell& cell : cells) {
     nlohmann::json runs_with = nlohmann::json::object();
-    for (const auto& [key, count] : cell.runs_with) runs_with[key] = count;
+    for (const auto& [anomaly, count] : cell.runs_with) runs_with[std::string(anomaly_key(anomaly))] = count;
     cell_list.push_back({{"strategy", cell.strategy},
                          {"buyers", cell.buyers},
                          {"runs", cell.runs.size()},
@@ -342,48 +288,41 @@ nlohmann::json comparison_json(const Comparison& comparison) {
   json["cells"] = std::move(cell_list);
   json["summary"] = summary_lines(comparison, cells);
   nlohmann::json runs = nlohmann::json::array();
-  for (const RunRow& row : comparison.rows) runs.push_back(row.result);
+  for (const RunRow& row : comparison.rows) runs.push_back(run_json(row));
   json["runs"] = std::move(runs);
   return json;
 }
 
 Comparison comparison_from_json(const nlohmann::json& json, const std::string& file) {
   if (!json.is_object()) throw InputError(fmt::format("{}: not a ticketsim result (not a JSON object)", file));
-  Comparison comparison;
   if (!json.contains("kind")) {
-    // One run's result, as `run --json` writes it.
-    if (!json.contains("verdict")) {
+    if (!is_single_run(json)) {
       throw InputError(fmt::format("{}: not a ticketsim result or comparison (no 'kind' and no 'verdict')", file));
     }
-    if (integer(json, "schema_version", file) != kSchemaVersion) {
-      throw InputError(fmt::format("{}: schema_version {} is not the {} this ticketsim reads", file,
-                                   json["schema_version"].dump(), kSchemaVersion));
-    }
-    RunRow row = run_row(json, file);
-    comparison.context = context_from_json(json.value("context", nlohmann::json::object()));
-    if (json.contains("scenario") && json["scenario"].is_object()) {
-      comparison.scenario_name = json["scenario"].value("name", "");
-      comparison.scenario_file = json["scenario"].value("file", "");
-    }
-    comparison.strategies = {row.strategy};
-    comparison.buyers = {row.buyers};
-    comparison.rows.push_back(std::move(row));
+    RunRow row = run_from_json(json, file);
+    Comparison comparison = single_run_comparison(std::move(row.result), row.context.value_or(Context{}));
+    // A result without a context keeps none; one that names its repeat
+    // command keeps it rather than the context's command line.
+    RunRow& only = comparison.rows.front();
+    only.context = row.context;
+    if (!row.repeat_command.empty()) only.repeat_command = row.repeat_command;
     return comparison;
   }
-  if (text(json, "kind", file) != kComparisonKind) {
+  Comparison comparison;
+  if (json_text(json, "kind", file) != kComparisonKind) {
     throw InputError(fmt::format("{}: key 'kind' is '{}', not {}", file, json["kind"].get<std::string>(), kComparisonKind));
   }
-  if (integer(json, "schema_version", file) != kComparisonSchemaVersion) {
+  if (json_integer(json, "schema_version", file) != kComparisonSchemaVersion) {
     throw InputError(fmt::format("{}: schema_version {} is not the {} this ticketsim reads", file,
                                  json["schema_version"].dump(), kComparisonSchemaVersion));
   }
-  comparison.context = context_from_json(member(json, "context", file));
-  const nlohmann::json& scenario = member(json, "scenario", file);
-  comparison.scenario_name = text(scenario, "name", file + ": scenario");
-  comparison.scenario_file = text(scenario, "file", file + ": scenario");
-  const nlohmann::json& matrix = member(json, "matrix", file);
-  const nlohmann::json& strategies = member(matrix, "strategies", file + ": matrix");
-  const nlohmann::json& buyers = member(matrix, "buyers", file + ": matrix");
+  comparison.context = context_from_json(json_member(json, "context", file));
+  const nlohmann::json& scenario = json_member(json, "scenario", file);
+  comparison.scenario_name = json_text(scenario, "name", file + ": scenario");
+  comparison.scenario_file = json_text(scenario, "file", file + ": scenario");
+  const nlohmann::json& matrix = json_member(json, "matrix", file);
+  const nlohmann::json& strategies = json_member(matrix, "strategies", file + ": matrix");
+  const nlohmann::json& buyers = json_member(matrix, "buyers", file + ": matrix");
   if (!strategies.is_array() || !buyers.is_array()) {
     throw InputError(fmt::format("{}: matrix: 'strategies' and 'buyers' must be lists", file));
   }
@@ -395,22 +334,21 @@ Comparison comparison_from_json(const nlohmann::json& json, const std::string& f
     if (!count.is_number_integer()) throw InputError(fmt::format("{}: matrix: buyers must be integers", file));
     comparison.buyers.push_back(count.get<std::int64_t>());
   }
-  comparison.runs = integer(matrix, "runs", file + ": matrix");
-  comparison.warmup = integer(matrix, "warmup", file + ": matrix");
+  comparison.runs = json_integer(matrix, "runs", file + ": matrix");
+  comparison.warmup = json_integer(matrix, "warmup", file + ": matrix");
   if (json.contains("interrupted_by") && json["interrupted_by"].is_string()) {
     comparison.interrupted_by = json["interrupted_by"].get<std::string>();
   }
   if (comparison.strategies.empty() || comparison.buyers.empty()) {
     throw InputError(fmt::format("{}: matrix: 'strategies' and 'buyers' must not be empty", file));
   }
-  const nlohmann::json& runs = member(json, "runs", file);
-  if (!runs.is_array()) throw InputError(fmt::format("{}: key 'runs' must be a list", file));
+  const nlohmann::json& runs = json_list(json, "runs", file);
   for (std::size_t i = 0; i < runs.size(); ++i) {
     std::string where = fmt::format("{}: runs[{}]", file, i);
-    RunRow row = run_row(runs[i], where);
-    if (std::find(comparison.strategies.begin(), comparison.strategies.end(), row.strategy) == comparison.strategies.end() ||
-        std::find(comparison.buyers.begin(), comparison.buyers.end(), row.buyers) == comparison.buyers.end()) {
-      throw InputError(fmt::format("{}: {} at {} buyers is not a cell of the matrix", where, row.strategy, row.buyers));
+    RunRow row = run_from_json(runs[i], where);
+    if (std::find(comparison.strategies.begin(), comparison.strategies.end(), row.strategy()) == comparison.strategies.end() ||
+        std::find(comparison.buyers.begin(), comparison.buyers.end(), row.buyers()) == comparison.buyers.end()) {
+      throw InputError(fmt::format("{}: {} at {} buyers is not a cell of the matrix", where, row.strategy(), row.buyers()));
     }
     comparison.rows.push_back(std::move(row));
   }

@@ -11,40 +11,51 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/report/context.h"
+#include "sim/checker.h"
 #include "sim/metrics.h"
 #include "sim/result.h"
+#include "sim/scenario.h"
 
 namespace ticketsim {
 
 inline constexpr int kComparisonSchemaVersion = 1;
 inline constexpr const char* kComparisonKind = "ticketsim-comparison";
 
-// One run, as the exports read it.
+// One run, as the exports read it: the run's Result, and where it sits in
+// the comparison. Every figure of a run that an export shows is read from
+// the Result here, and nowhere else.
 struct RunRow {
-  std::string strategy;
-  std::int64_t buyers = 0;
-  std::int64_t run = 1;  // 1-based within its cell
-  std::uint64_t seed = 0;
-  std::string verdict;  // valid, invalid, stuck, interrupted
-  std::string expected_verdict;
-  std::int64_t tickets = 0;
-  std::int64_t sold = 0;
-  std::optional<std::int64_t> remaining;  // none when the store was corrupt
-  double sales_per_s = 0;
-  double window_s = 0;
-  LatencyStats buy;
-  LatencyStats search;
-  std::int64_t retries = 0;
-  std::int64_t indeterminate = 0;
-  std::int64_t timeouts = 0;
-  std::vector<std::pair<std::string, std::int64_t>> anomalies;  // every class, in report order
-  std::vector<std::int64_t> buy_histogram;  // empty when the result had none
-  std::vector<InventorySample> inventory;
-  std::string repeat_command;
-  nlohmann::json result;  // the whole JSON result of the run
+  Result result;
+  std::int64_t run = 1;        // 1-based within its cell
+  std::string repeat_command;  // the `ticketsim run` command line that repeats it
+  // Where and how it ran, for a run that carries its own: the one run of
+  // `run --export`, or a `run --json` result read back. A run of `compare`
+  // has none: the comparison's context is its.
+  std::optional<Context> context;
 
+  const std::string& strategy() const { return result.scenario.strategy; }
+  std::int64_t buyers() const { return result.scenario.buyers; }
+  std::uint64_t seed() const { return result.scenario.seed; }
+  Verdict verdict() const { return result.verdict; }
+  Verdict expected_verdict() const { return result.scenario.expected; }
+  bool correct() const { return result.verdict == Verdict::kValid; }
+  std::int64_t tickets() const { return result.scenario.tickets; }
+  std::int64_t sold() const { return result.check.sold; }
+  // None when the store ended corrupt.
+  std::optional<std::int64_t> remaining() const;
+  double sales_per_s() const { return result.metrics.sales_per_s; }
+  double window_s() const { return result.metrics.window_s; }
+  const LatencyStats& buy() const { return result.metrics.buy; }
+  const LatencyStats& search() const { return result.metrics.search; }
+  std::int64_t retries() const { return result.check.retries; }
+  std::int64_t indeterminate() const { return result.check.indeterminate; }
+  std::int64_t timeouts() const { return result.check.timeouts; }
+  // Every class, in report order.
+  const std::vector<AnomalyReport>& anomalies() const { return result.check.anomalies; }
   std::int64_t anomaly_total() const;
-  bool correct() const { return verdict == "valid"; }
+  // Empty when the result had none.
+  const std::vector<std::int64_t>& buy_histogram() const { return result.metrics.buy_histogram; }
+  const std::vector<InventorySample>& inventory() const { return result.inventory; }
 };
 
 // The runs of one strategy at one buyer count, summed up.
@@ -57,9 +68,10 @@ struct Cell {
   double median = 0, mean = 0, stddev = 0, cv = 0, min = 0, max = 0;
   double buy_p99_s = 0;  // median of the runs' p99
   int valid = 0, invalid = 0, stuck = 0, interrupted = 0;
-  // Per anomaly class: in how many runs it was found, and how often in all.
-  std::vector<std::pair<std::string, std::int64_t>> runs_with;
-  std::vector<std::pair<std::string, std::int64_t>> totals;
+  // Per anomaly class, every class in report order: in how many runs it
+  // was found, and how often in all.
+  std::vector<std::pair<Anomaly, std::int64_t>> runs_with;
+  std::vector<std::pair<Anomaly, std::int64_t>> totals;
   // Median sales/s against the fastest cell at the same buyer count that was
   // correct in every run (or the fastest, if none was), with its error.
   double relative = 0, relative_error = 0;
@@ -80,12 +92,14 @@ struct Comparison {
   std::vector<RunRow> rows;    // in the order they ran
 };
 
-// The row of one run just made; `repeat_command` repeats it.
-RunRow run_row(const Result& result, std::int64_t run, const std::string& repeat_command);
+// The comparison of one run, as `run --export` writes it and `report` reads
+// a `run --json` result: the run's own context is the comparison's, and
+// its command line repeats it.
+Comparison single_run_comparison(Result result, const Context& context);
 
-// The row of a JSON result (result_json's, or a comparison's run). `where`
-// names it in errors, which are InputError.
-RunRow run_row(const nlohmann::json& result, const std::string& where);
+// Whether `json` is one run's JSON result (`run --json`) rather than a
+// comparison's export.
+bool is_single_run(const nlohmann::json& json);
 
 // One cell per strategy and buyer count with at least one run, strategies
 // in matrix order, then buyer counts.
@@ -97,8 +111,8 @@ std::vector<std::string> summary_lines(const Comparison& comparison, const std::
 // The JSON export: context, matrix, cells, summary and every run.
 nlohmann::json comparison_json(const Comparison& comparison);
 
-// Reads a JSON export back, or a single run's JSON result (`run --json`).
-// `file` names it in errors (InputError).
+// Reads a JSON export back, or a single run's JSON result (`run --json`) as
+// single_run_comparison makes it. `file` names it in errors (InputError).
 Comparison comparison_from_json(const nlohmann::json& json, const std::string& file);
 
 // "12,345" from 100 up (thousands separators, no decimals); "8.52" below

@@ -59,13 +59,13 @@ std::string comparison_csv(const Comparison& comparison) {
   out += ",repeat_command\n";
   for (const RunRow& row : comparison.rows) {
     out += fmt::format("{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{}",
-                       csv_field(row.strategy), row.buyers, row.run, row.seed, csv_field(row.verdict),
-                       csv_field(row.expected_verdict),
-                       row.tickets, row.sold, row.remaining ? std::to_string(*row.remaining) : "", row.sales_per_s,
-                       row.window_s, row.buy.count, row.buy.mean, row.buy.p50, row.buy.p90, row.buy.p99,
-                       row.buy.p999, row.buy.max, row.search.p99, row.retries, row.indeterminate, row.timeouts,
+                       csv_field(row.strategy()), row.buyers(), row.run, row.seed(), verdict_name(row.verdict()),
+                       verdict_name(row.expected_verdict()), row.tickets(), row.sold(),
+                       row.remaining() ? std::to_string(*row.remaining()) : "", row.sales_per_s(), row.window_s(),
+                       row.buy().count, row.buy().mean, row.buy().p50, row.buy().p90, row.buy().p99, row.buy().p999,
+                       row.buy().max, row.search().p99, row.retries(), row.indeterminate(), row.timeouts(),
                        row.anomaly_total());
-    for (const auto& [key, count] : row.anomalies) out += fmt::format(",{}", count);
+    for (const AnomalyReport& report : row.anomalies()) out += fmt::format(",{}", report.count);
     out += "," + csv_field(row.repeat_command) + "\n";
   }
   return out;

@@ -278,15 +278,15 @@ std::string anomaly_chart(const Comparison& comparison, const std::vector<Cell>&
       if (cell.strategy != strategy) continue;
       double x = left + cell_w * buyer_index(comparison, cell.buyers);
       std::int64_t total = 0, runs_with_any = 0;
-      for (const auto& [key, count] : cell.totals) total += count;
+      for (const auto& [anomaly, count] : cell.totals) total += count;
       for (const RunRow* row : cell.runs) runs_with_any += row->anomaly_total() > 0;
       double share = static_cast<double>(runs_with_any) / static_cast<double>(cell.runs.size());
       std::string fill = total == 0 && cell.all_correct() ? "#d9f0d3"
                          : total == 0                      ? "#fee8c8"
                                                            : fmt::format("rgba(215,48,39,{:.2f})", 0.25 + 0.6 * share);
       std::string tip = fmt::format("{} at {} buyers: correct in {}", strategy, cell.buyers, correct_runs(cell));
-      for (const auto& [key, count] : cell.totals) {
-        if (count > 0) tip += fmt::format("; {} {}", key, count);
+      for (const auto& [anomaly, count] : cell.totals) {
+        if (count > 0) tip += fmt::format("; {} {}", anomaly_key(anomaly), count);
       }
       svg += fmt::format("<g class=\"cell\"><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
                          "fill=\"{}\" stroke=\"#fff\" stroke-width=\"2\"><title>{}</title></rect>"
@@ -311,8 +311,9 @@ std::string latency_distribution_chart(const Comparison& comparison) {
     std::vector<std::int64_t> counts(kHistogramBuckets, 0);
     std::int64_t total = 0;
     for (const RunRow& row : comparison.rows) {
-      if (row.strategy != strategy || row.buyers != buyers || row.buy_histogram.empty()) continue;
-      for (int i = 0; i < kHistogramBuckets; ++i) counts[i] += row.buy_histogram[i], total += row.buy_histogram[i];
+      if (row.strategy() != strategy || row.buyers() != buyers || row.buy_histogram().empty()) continue;
+      const std::vector<std::int64_t>& histogram = row.buy_histogram();
+      for (int i = 0; i < kHistogramBuckets; ++i) counts[i] += histogram[i], total += histogram[i];
     }
     if (total == 0) continue;
     int first = 0, last = kHistogramBuckets - 1;
@@ -342,12 +343,12 @@ std::string inventory_chart(const Comparison& comparison) {
   std::vector<Series> series;
   for (const std::string& strategy : comparison.strategies) {
     for (const RunRow& row : comparison.rows) {
-      if (row.strategy != strategy || row.buyers != buyers || row.inventory.empty()) continue;
+      if (row.strategy() != strategy || row.buyers() != buyers || row.inventory().empty()) continue;
       Series s{strategy, color_of(comparison, strategy), {}};
       // At most a few hundred points: the line looks the same, the file stays small.
-      std::size_t step = std::max<std::size_t>(1, row.inventory.size() / 300);
-      for (std::size_t i = 0; i < row.inventory.size(); i += step) {
-        const InventorySample& sample = row.inventory[i];
+      std::size_t step = std::max<std::size_t>(1, row.inventory().size() / 300);
+      for (std::size_t i = 0; i < row.inventory().size(); i += step) {
+        const InventorySample& sample = row.inventory()[i];
         s.points.push_back({sample.at_s, static_cast<double>(sample.count),
                             fmt::format("{} run {}: {} left at {:.3f} s", strategy, row.run, sample.count, sample.at_s)});
       }
@@ -388,8 +389,8 @@ std::string runs_html(const Comparison& comparison) {
   for (const RunRow& row : comparison.rows) {
     html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td>"
                         "<td>{}</td><td><code>{}</code></td></tr>\n",
-                        escape(row.strategy), row.buyers, row.run, escape(row.verdict), row.sold, row.tickets,
-                        format_rate(row.sales_per_s), format_seconds(row.buy.p99), row.anomaly_total(),
+                        escape(row.strategy()), row.buyers(), row.run, verdict_name(row.verdict()), row.sold(),
+                        row.tickets(), format_rate(row.sales_per_s()), format_seconds(row.buy().p99), row.anomaly_total(),
                         escape(row.repeat_command));
   }
   return html + "</tbody></table></details>\n";

@@ -62,7 +62,7 @@ void print_report(const Result& result, std::FILE* file) {
   const Metrics& metrics = result.metrics;
   std::string out;
 
-  out += fmt::format("ticketsim {}  scenario {} ({})\n", TICKETSIM_VERSION, scenario.name, scenario.file);
+  out += fmt::format("ticketsim {}  scenario {} ({})\n", result.ticketsim_version, scenario.name, scenario.file);
   out += fmt::format("  strategy {}, {} mode, {}, {}, {}, seed {}\n", scenario.strategy,
                      mode_name(scenario.mode), plural(scenario.buyers, "buyer"),
                      plural(scenario.tickets, "ticket"),

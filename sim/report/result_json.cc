@@ -1,6 +1,11 @@
 #include "sim/report/result_json.h"
 
+#include <chrono>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "sim/report/json_input.h"
 
 namespace ticketsim {
 namespace {
@@ -11,6 +16,39 @@ nlohmann::json latency_json(const LatencyStats& stats) {
           {"p99", stats.p99},     {"p99_9", stats.p999}, {"max", stats.max}};
 }
 
+LatencyStats latency_from_json(const nlohmann::json& object, const std::string& where) {
+  LatencyStats stats;
+  stats.count = json_integer(object, "count", where);
+  stats.min = json_number(object, "min", where);
+  stats.mean = json_number(object, "mean", where);
+  stats.stddev = json_number(object, "stddev", where);
+  stats.p50 = json_number(object, "p50", where);
+  stats.p90 = json_number(object, "p90", where);
+  stats.p99 = json_number(object, "p99", where);
+  stats.p999 = json_number(object, "p99_9", where);
+  stats.max = json_number(object, "max", where);
+  return stats;
+}
+
+// A duration written in seconds, back to the nanoseconds it was: rounding
+// undoes the division, so that the report prints the same "50ms".
+Duration duration_from_json(const nlohmann::json& object, const char* key, const std::string& where) {
+  double seconds = json_number(object, key, where);
+  // Beyond a century it would not fit in nanoseconds; no run waits that long.
+  if (!(seconds >= 0 && seconds < 3.15e9)) {
+    throw InputError(fmt::format("{}: key '{}' must be a duration in seconds, from 0 to a century", where, key));
+  }
+  return std::chrono::round<Duration>(std::chrono::duration<double>(seconds));
+}
+
+Verdict verdict_from_json(const nlohmann::json& object, const char* key, const std::string& where) {
+  std::string name = json_text(object, key, where);
+  for (Verdict verdict : {Verdict::kValid, Verdict::kInvalid, Verdict::kStuck, Verdict::kInterrupted}) {
+    if (verdict_name(verdict) == name) return verdict;
+  }
+  throw InputError(fmt::format("{}: key '{}' is '{}', not valid, invalid, stuck or interrupted", where, key, name));
+}
+
 }  // namespace
 
 nlohmann::json result_json(const Result& result) {
@@ -18,7 +56,7 @@ nlohmann::json result_json(const Result& result) {
   const Metrics& metrics = result.metrics;
   nlohmann::json json;
   json["schema_version"] = kSchemaVersion;
-  json["ticketsim_version"] = TICKETSIM_VERSION;
+  json["ticketsim_version"] = result.ticketsim_version;
   json["scenario"] = {{"name", scenario.name}, {"file", scenario.file}, {"description", scenario.description}};
   json["strategy"] = scenario.strategy;
   json["mode"] = mode_name(scenario.mode);
@@ -95,6 +133,146 @@ nlohmann::json result_json(const Result& result) {
   }
   json["buyers"] = std::move(buyers);
   return json;
+}
+
+Result result_from_json(const nlohmann::json& json, const std::string& where) {
+  if (!json.is_object()) throw InputError(fmt::format("{}: a run's result must be a JSON object", where));
+  if (json_integer(json, "schema_version", where) != kSchemaVersion) {
+    throw InputError(fmt::format("{}: schema_version {} is not the {} this ticketsim reads", where,
+                                 json["schema_version"].dump(), kSchemaVersion));
+  }
+  Result result;
+  result.ticketsim_version = json_text(json, "ticketsim_version", where);
+  Scenario& scenario = result.scenario;
+  const nlohmann::json& about = json_object(json, "scenario", where);
+  scenario.name = json_text(about, "name", where + ": scenario");
+  scenario.file = json_text(about, "file", where + ": scenario");
+  scenario.description = json_text(about, "description", where + ": scenario");
+  scenario.strategy = json_text(json, "strategy", where);
+  std::string mode = json_text(json, "mode", where);
+  if (mode == mode_name(Mode::kConcurrent)) scenario.mode = Mode::kConcurrent;
+  else if (mode == mode_name(Mode::kSerial)) scenario.mode = Mode::kSerial;
+  else throw InputError(fmt::format("{}: key 'mode' is '{}', not concurrent or serial", where, mode));
+  scenario.buyers = json_integer(json, "buyer_count", where);
+  scenario.tickets = json_integer(json, "tickets", where);
+  const nlohmann::json& attempts = json_member(json, "attempts_per_buyer", where);
+  if (attempts == "until-sold-out") scenario.attempts.reset();
+  else scenario.attempts = json_integer(json, "attempts_per_buyer", where);
+  scenario.seed = json_unsigned(json, "seed", where);
+  const nlohmann::json& delays = json_object(json, "delays", where);
+  scenario.delays.search = duration_from_json(delays, "search_s", where + ": delays");
+  scenario.delays.purchase = duration_from_json(delays, "purchase_s", where + ": delays");
+  scenario.delays.jitter = json_number(delays, "jitter", where + ": delays");
+  scenario.lock_timeout = duration_from_json(json, "lock_timeout_s", where);
+  scenario.expected = verdict_from_json(json, "expected_verdict", where);
+  result.verdict = verdict_from_json(json, "verdict", where);
+
+  CheckResult& check = result.check;
+  check.sold = json_integer(json, "sold", where);
+  check.searches = json_integer(json, "searches", where);
+  check.attempts = json_integer(json, "attempts", where);
+  check.sold_out = json_integer(json, "sold_out_answers", where);
+  check.indeterminate = json_integer(json, "indeterminate", where);
+  check.timeouts = json_integer(json, "timeouts", where);
+  check.retries = json_integer(json, "retries", where);
+  const nlohmann::json& anomalies = json_object(json, "anomalies", where);
+  const nlohmann::json& examples = json_object(json, "anomaly_examples", where);
+  for (int i = 0; i < kAnomalyClasses; ++i) {
+    auto anomaly = static_cast<Anomaly>(i);
+    std::string key(anomaly_key(anomaly));
+    AnomalyReport report{anomaly, json_integer(anomalies, key.c_str(), where + ": anomalies"), {}};
+    if (report.count != 0) report.example = json_text(examples, key.c_str(), where + ": anomaly_examples");
+    check.anomalies.push_back(std::move(report));
+  }
+
+  FinalState& store = result.final_state;
+  const nlohmann::json& final_store = json_object(json, "final_store", where);
+  store.corrupt = json_bool(final_store, "corrupt", where + ": final_store");
+  store.problem = json_text(final_store, "problem", where + ": final_store");
+  if (!json_member(final_store, "ledger_sales", where + ": final_store").is_null()) {
+    store.ledger_sales = json_integer(final_store, "ledger_sales", where + ": final_store");
+  }
+  store.lock_recoveries = json_integer(final_store, "lock_recoveries", where + ": final_store");
+  // A corrupt store has no count to end with; any other has one.
+  if (store.corrupt) {
+    if (!json_member(json, "remaining", where).is_null()) {
+      throw InputError(fmt::format("{}: key 'remaining' must be null when the final store is corrupt", where));
+    }
+  } else {
+    store.remaining = json_integer(json, "remaining", where);
+  }
+
+  if (result.verdict == Verdict::kStuck) {
+    const nlohmann::json& stuck = json_object(json, "stuck", where);
+    result.stuck_reason = json_text(stuck, "reason", where + ": stuck");
+    result.stuck_after_s = json_number(stuck, "after_s", where + ": stuck");
+  } else if (!json_member(json, "stuck", where).is_null()) {
+    throw InputError(fmt::format("{}: key 'stuck' must be null unless the verdict is stuck", where));
+  }
+  if (!json_member(json, "interrupted_by", where).is_null()) result.interrupted_by = json_text(json, "interrupted_by", where);
+  const nlohmann::json& faults = json_list(json, "faults", where);
+  for (std::size_t i = 0; i < faults.size(); ++i) {
+    std::string at = fmt::format("{}: faults[{}]", where, i);
+    result.faults.push_back({static_cast<std::int32_t>(json_integer(faults[i], "pid", at)), json_text(faults[i], "fault", at)});
+  }
+  const nlohmann::json& seller = json_member(json, "seller", where);
+  if (!seller.is_null()) {
+    result.seller_pid = static_cast<std::int32_t>(json_integer(seller, "pid", where + ": seller"));
+    result.seller_ended = json_text(seller, "ended", where + ": seller");
+  }
+  const nlohmann::json& inventory = json_list(json, "inventory", where);
+  for (std::size_t i = 0; i < inventory.size(); ++i) {
+    std::string at = fmt::format("{}: inventory[{}]", where, i);
+    result.inventory.push_back({json_number(inventory[i], "t_s", at), json_integer(inventory[i], "count", at)});
+  }
+
+  Metrics& metrics = result.metrics;
+  const nlohmann::json& throughput = json_object(json, "throughput", where);
+  metrics.window_s = json_number(throughput, "window_s", where + ": throughput");
+  metrics.sales_per_s = json_number(throughput, "sales_per_s", where + ": throughput");
+  metrics.attempts_per_s = json_number(throughput, "attempts_per_s", where + ": throughput");
+  metrics.spawn_s = json_number(json, "spawn_s", where);
+  const nlohmann::json& latency = json_object(json, "latency_s", where);
+  metrics.search = latency_from_json(json_object(latency, "search", where + ": latency_s"), where + ": latency_s: search");
+  metrics.buy = latency_from_json(json_object(latency, "buy", where + ": latency_s"), where + ": latency_s: buy");
+  const nlohmann::json& histogram = json_object(json, "latency_histogram", where);
+  std::string in_histogram = where + ": latency_histogram";
+  // Counts are only meaningful against the buckets they were counted in.
+  if (json_number(histogram, "first_lower_s", in_histogram) != kHistogramFirstLower_s ||
+      json_integer(histogram, "buckets_per_decade", in_histogram) != kHistogramBucketsPerDecade) {
+    throw InputError(fmt::format("{}: buckets other than {} per decade from {} s are not read", in_histogram,
+                                 kHistogramBucketsPerDecade, kHistogramFirstLower_s));
+  }
+  const nlohmann::json& buy = json_list(histogram, "buy", in_histogram);
+  if (!buy.empty() && buy.size() != kHistogramBuckets) {
+    throw InputError(fmt::format("{}: key 'buy' must list {} counts", in_histogram, kHistogramBuckets));
+  }
+  for (const nlohmann::json& count : buy) {
+    if (!count.is_number_integer()) throw InputError(fmt::format("{}: counts must be integers", in_histogram));
+    metrics.buy_histogram.push_back(count.get<std::int64_t>());
+  }
+  std::string in_fairness = where + ": fairness: tickets_per_buyer";
+  const nlohmann::json& fairness =
+      json_object(json_object(json, "fairness", where), "tickets_per_buyer", where + ": fairness");
+  metrics.tickets_per_buyer = {json_number(fairness, "min", in_fairness), json_number(fairness, "mean", in_fairness),
+                               json_number(fairness, "max", in_fairness), json_number(fairness, "stddev", in_fairness)};
+
+  const nlohmann::json& buyers = json_list(json, "buyers", where);
+  for (std::size_t i = 0; i < buyers.size(); ++i) {
+    std::string at = fmt::format("{}: buyers[{}]", where, i);
+    const nlohmann::json& entry = buyers[i];
+    BuyerRow row{static_cast<std::int32_t>(json_integer(entry, "pid", at)),
+                 static_cast<std::int32_t>(json_integer(entry, "ppid", at)),
+                 static_cast<int>(json_integer(entry, "exit_status", at)),
+                 json_text(entry, "ended", at),
+                 json_integer(entry, "sold", at),
+                 json_integer(entry, "attempts", at),
+                 entry.contains("error") ? json_text(entry, "error", at) : std::string()};
+    metrics.sold_by_buyer.push_back(row.sold);
+    metrics.attempts_by_buyer.push_back(row.attempts);
+    result.buyers.push_back(std::move(row));
+  }
+  return result;
 }
 
 }  // namespace ticketsim
