@@ -869,9 +869,9 @@ TEST_CASE("report on a run's --json result prints the run's report as run printe
     std::string json = (dir.path / ("result-" + std::to_string(i) + ".json")).string();
     std::vector<std::string> args = runs[i];
     args.insert(args.end(), {"--json", json});
-    Outcome run = ticketsim(args);
+    Outcome run = run_ticketsim(args);
     REQUIRE((run.status == 0 || run.status == 1));
-    Outcome report = ticketsim({"report", json});
+    Outcome report = run_ticketsim({"report", json});
     CAPTURE(report.err);
     REQUIRE(report.status == 0);
     CHECK(report.out == run.out);
@@ -881,8 +881,8 @@ TEST_CASE("report on a run's --json result prints the run's report as run printe
     CHECK_FALSE(contains(report.out, "summary"));  // not a one-row comparison table
   }
   // The stuck run's reason and the oversell's examples came through.
-  CHECK(contains(ticketsim({"report", (dir.path / "result-2.json").string()}).out, "  stuck after "));
-  CHECK(contains(ticketsim({"report", (dir.path / "result-1.json").string()}).out, "both sold ticket #1"));
+  CHECK(contains(run_ticketsim({"report", (dir.path / "result-2.json").string()}).out, "  stuck after "));
+  CHECK(contains(run_ticketsim({"report", (dir.path / "result-1.json").string()}).out, "both sold ticket #1"));
 }
 
 TEST_CASE("compare, report and --export refuse bad input in one line with exit 2") {
