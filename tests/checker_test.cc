@@ -107,6 +107,14 @@ void require_only(const CheckResult& result, std::set<Anomaly> planted) {
   CHECK(result.valid() == planted.empty());
 }
 
+// A history with one anomaly planted: its count is `count`, no other class
+// is found, and this is its example.
+const std::string& only_anomaly(const CheckResult& result, Anomaly anomaly, std::int64_t count) {
+  CHECK(result.count(anomaly) == count);
+  require_only(result, {anomaly});
+  return example(result, anomaly);
+}
+
 }  // namespace
 
 TEST_CASE("anomaly keys") {
@@ -225,9 +233,7 @@ TEST_CASE("duplicate tickets") {
     // #2 sold twice, #1 never: the count still fell by two.
     std::vector<std::vector<Operation>> ops = {{sale(10, 20, 2)}, {sale(15, 25, 2)}};
     CheckResult result = check(ops, 2, remaining(0));
-    CHECK(result.count(Anomaly::kDuplicateTickets) == 1);
-    require_only(result, {Anomaly::kDuplicateTickets});
-    const std::string& text = example(result, Anomaly::kDuplicateTickets);
+    const std::string& text = only_anomaly(result, Anomaly::kDuplicateTickets, 1);
     CAPTURE(text);
     CHECK(contains(text, "buyers 101 and 102 both sold ticket #2"));
     CHECK(contains(text, "overlapped"));
@@ -238,9 +244,7 @@ TEST_CASE("duplicate tickets") {
   SUBCASE("two buyers one after the other") {
     std::vector<std::vector<Operation>> ops = {{sale(10, 20, 2)}, {sale(30, 40, 2)}};
     CheckResult result = check(ops, 2, remaining(0));
-    CHECK(result.count(Anomaly::kDuplicateTickets) == 1);
-    require_only(result, {Anomaly::kDuplicateTickets});
-    const std::string& text = example(result, Anomaly::kDuplicateTickets);
+    const std::string& text = only_anomaly(result, Anomaly::kDuplicateTickets, 1);
     CAPTURE(text);
     CHECK(contains(text, "buyers 101 and 102 both sold ticket #2"));
     CHECK(contains(text, "102 read count=2 at +30.0 ms"));
@@ -261,9 +265,7 @@ TEST_CASE("duplicate tickets") {
   SUBCASE("the same buyer twice") {
     std::vector<std::vector<Operation>> ops = {{sale(10, 20, 2), sale(30, 40, 2)}};
     CheckResult result = check(ops, 2, remaining(0));
-    CHECK(result.count(Anomaly::kDuplicateTickets) == 1);
-    require_only(result, {Anomaly::kDuplicateTickets});
-    const std::string& text = example(result, Anomaly::kDuplicateTickets);
+    const std::string& text = only_anomaly(result, Anomaly::kDuplicateTickets, 1);
     CAPTURE(text);
     CHECK(contains(text, "buyer 101 sold ticket #2 twice"));
     CHECK(contains(text, "+10.0 ms"));
@@ -283,9 +285,7 @@ TEST_CASE("lost updates") {
   // Three sales acknowledged; the store shows only one decrement.
   std::vector<std::vector<Operation>> ops = {{sale(0, 1, 3)}, {sale(2, 3, 2)}, {sale(4, 5, 1)}};
   CheckResult result = check(ops, 3, remaining(2));
-  CHECK(result.count(Anomaly::kLostUpdates) == 2);
-  require_only(result, {Anomaly::kLostUpdates});
-  const std::string& text = example(result, Anomaly::kLostUpdates);
+  const std::string& text = only_anomaly(result, Anomaly::kLostUpdates, 2);
   CAPTURE(text);
   CHECK(contains(text, "3 sales acknowledged"));
   CHECK(contains(text, "fell by 1"));
@@ -296,9 +296,7 @@ TEST_CASE("lost updates") {
 TEST_CASE("unacknowledged sales") {
   std::vector<std::vector<Operation>> ops = {{sale(0, 1, 3)}, {search(0, 3)}};
   CheckResult result = check(ops, 3, remaining(0));
-  CHECK(result.count(Anomaly::kUnacknowledgedSales) == 2);
-  require_only(result, {Anomaly::kUnacknowledgedSales});
-  const std::string& text = example(result, Anomaly::kUnacknowledgedSales);
+  const std::string& text = only_anomaly(result, Anomaly::kUnacknowledgedSales, 2);
   CAPTURE(text);
   CHECK(contains(text, "fell by 3"));
   CHECK(contains(text, "3 -> 0"));
@@ -308,9 +306,7 @@ TEST_CASE("unacknowledged sales") {
 TEST_CASE("out of range") {
   SUBCASE("ticket #0 sold") {
     CheckResult result = check({{sale(7, 8, 0, 1)}}, 3, remaining(2));
-    CHECK(result.count(Anomaly::kOutOfRange) == 1);
-    require_only(result, {Anomaly::kOutOfRange});
-    const std::string& text = example(result, Anomaly::kOutOfRange);
+    const std::string& text = only_anomaly(result, Anomaly::kOutOfRange, 1);
     CAPTURE(text);
     CHECK(contains(text, "buyer 101 sold ticket #0"));
     CHECK(contains(text, "#1..#3"));
@@ -325,9 +321,7 @@ TEST_CASE("out of range") {
   }
   SUBCASE("a negative count read") {
     CheckResult result = check({{search(3, -1)}}, 3, remaining(3));
-    CHECK(result.count(Anomaly::kOutOfRange) == 1);
-    require_only(result, {Anomaly::kOutOfRange});
-    const std::string& text = example(result, Anomaly::kOutOfRange);
+    const std::string& text = only_anomaly(result, Anomaly::kOutOfRange, 1);
     CAPTURE(text);
     CHECK(contains(text, "buyer 101's search"));
     CHECK(contains(text, "count=-1"));
@@ -337,9 +331,7 @@ TEST_CASE("out of range") {
     Operation buy = sold_out(3);
     buy.count_read = 4;
     CheckResult result = check({{search(0, 3)}, {buy}}, 3, remaining(3));
-    CHECK(result.count(Anomaly::kOutOfRange) == 1);
-    require_only(result, {Anomaly::kOutOfRange});
-    const std::string& text = example(result, Anomaly::kOutOfRange);
+    const std::string& text = only_anomaly(result, Anomaly::kOutOfRange, 1);
     CAPTURE(text);
     CHECK(contains(text, "buyer 102's purchase"));
     CHECK(contains(text, "count=4"));
@@ -379,9 +371,7 @@ TEST_CASE("store errors") {
   std::vector<std::vector<Operation>> ops = {{search(0, 2), sale(1, 2, 2)},
                                              {failed(OperationKind::kBuy, Outcome::kError, 9)}};
   CheckResult result = check(ops, 2, remaining(1));
-  CHECK(result.count(Anomaly::kStoreErrors) == 1);
-  require_only(result, {Anomaly::kStoreErrors});
-  const std::string& text = example(result, Anomaly::kStoreErrors);
+  const std::string& text = only_anomaly(result, Anomaly::kStoreErrors, 1);
   CAPTURE(text);
   CHECK(contains(text, "buyer 102's purchase at +9.0 ms failed"));
   CHECK(result.attempts == 2);
@@ -405,9 +395,7 @@ TEST_CASE("ledger mismatch") {
     FinalState state = remaining(1);
     state.ledger_sales = 3;
     CheckResult result = check({{sale(0, 1, 3)}, {sale(2, 3, 2)}}, 3, state);
-    CHECK(result.count(Anomaly::kLedgerMismatch) == 1);
-    require_only(result, {Anomaly::kLedgerMismatch});
-    const std::string& text = example(result, Anomaly::kLedgerMismatch);
+    const std::string& text = only_anomaly(result, Anomaly::kLedgerMismatch, 1);
     CAPTURE(text);
     CHECK(contains(text, "ledger holds 3 sales"));
     CHECK(contains(text, "told of 2"));
@@ -424,9 +412,7 @@ TEST_CASE("ledger mismatch") {
 TEST_CASE("unfinished buyers") {
   std::vector<std::vector<Operation>> ops = {{sale(0, 1, 2)}, {}, {sale(2, 3, 1)}};
   CheckResult result = check(ops, 2, remaining(0), {"", "killed by signal 9", ""});
-  CHECK(result.count(Anomaly::kUnfinishedBuyers) == 1);
-  require_only(result, {Anomaly::kUnfinishedBuyers});
-  const std::string& text = example(result, Anomaly::kUnfinishedBuyers);
+  const std::string& text = only_anomaly(result, Anomaly::kUnfinishedBuyers, 1);
   CAPTURE(text);
   CHECK(contains(text, "buyer 102"));
   CHECK(contains(text, "killed by signal 9"));
@@ -484,18 +470,14 @@ TEST_CASE("indeterminate purchases: the final count may lie anywhere in the allo
   }
   SUBCASE("one decrement short of the acknowledged sales: a lost update") {
     CheckResult result = check(ops, 10, remaining(9));
-    CHECK(result.count(Anomaly::kLostUpdates) == 1);
-    require_only(result, {Anomaly::kLostUpdates});
-    const std::string& text = example(result, Anomaly::kLostUpdates);
+    const std::string& text = only_anomaly(result, Anomaly::kLostUpdates, 1);
     CAPTURE(text);
     CHECK(contains(text, "2 sales acknowledged"));
     CHECK(contains(text, "fell by 1"));
   }
   SUBCASE("one decrement beyond acknowledged + indeterminate: an unacknowledged sale") {
     CheckResult result = check(ops, 10, remaining(4));
-    CHECK(result.count(Anomaly::kUnacknowledgedSales) == 1);
-    require_only(result, {Anomaly::kUnacknowledgedSales});
-    const std::string& text = example(result, Anomaly::kUnacknowledgedSales);
+    const std::string& text = only_anomaly(result, Anomaly::kUnacknowledgedSales, 1);
     CAPTURE(text);
     CHECK(contains(text, "fell by 6"));
     CHECK(contains(text, "10 -> 4"));
@@ -582,9 +564,7 @@ TEST_CASE("the ledger may hold the indeterminate purchases, and no more") {
     FinalState state = remaining(3);
     state.ledger_sales = 1;
     CheckResult result = check(ops, 5, state);
-    CHECK(result.count(Anomaly::kLedgerMismatch) == 1);
-    require_only(result, {Anomaly::kLedgerMismatch});
-    const std::string& text = example(result, Anomaly::kLedgerMismatch);
+    const std::string& text = only_anomaly(result, Anomaly::kLedgerMismatch, 1);
     CAPTURE(text);
     CHECK(contains(text, "ledger holds 1 sales"));
     CHECK(contains(text, "told of 2"));
@@ -611,9 +591,7 @@ TEST_CASE("stale read: a search that missed sales acknowledged before it began")
   // search at +40 ms still reads the initial count.
   std::vector<std::vector<Operation>> ops = {{sale(0, 10, 5), sale(20, 30, 4)}, {search(40, 5)}};
   CheckResult result = check(ops, 5, remaining(3));
-  CHECK(result.count(Anomaly::kStaleReads) == 1);
-  require_only(result, {Anomaly::kStaleReads});
-  const std::string& text = example(result, Anomaly::kStaleReads);
+  const std::string& text = only_anomaly(result, Anomaly::kStaleReads, 1);
   CAPTURE(text);
   CHECK(contains(text, "buyer 102"));
   CHECK(contains(text, "search"));
@@ -629,9 +607,7 @@ TEST_CASE("stale read: a search that missed sales acknowledged before it began")
   }
   SUBCASE("the same buyer reading behind its own sale") {
     CheckResult own = check({{sale(0, 10, 5), search(20, 5)}}, 5, remaining(4));
-    CHECK(own.count(Anomaly::kStaleReads) == 1);
-    require_only(own, {Anomaly::kStaleReads});
-    const std::string& own_text = example(own, Anomaly::kStaleReads);
+    const std::string& own_text = only_anomaly(own, Anomaly::kStaleReads, 1);
     CAPTURE(own_text);
     CHECK(contains(own_text, "buyer 101"));
     CHECK(contains(own_text, "1 sale had been acknowledged"));
@@ -648,9 +624,7 @@ TEST_CASE("phantom read: a search that shows sales not yet begun") {
   // One sale; a search afterwards reads two tickets gone.
   std::vector<std::vector<Operation>> ops = {{sale(0, 10, 5)}, {search(20, 3)}};
   CheckResult result = check(ops, 5, remaining(4));
-  CHECK(result.count(Anomaly::kPhantomReads) == 1);
-  require_only(result, {Anomaly::kPhantomReads});
-  const std::string& text = example(result, Anomaly::kPhantomReads);
+  const std::string& text = only_anomaly(result, Anomaly::kPhantomReads, 1);
   CAPTURE(text);
   CHECK(contains(text, "buyer 102"));
   CHECK(contains(text, "count=3"));
@@ -669,9 +643,7 @@ TEST_CASE("phantom read: sold-out while too few purchases could have sold") {
   // Three tickets, one sale begun: a sold-out answer says all three went.
   std::vector<std::vector<Operation>> ops = {{sale(0, 10, 3)}, {sold_out(20)}};
   CheckResult result = check(ops, 3, remaining(2));
-  CHECK(result.count(Anomaly::kPhantomReads) == 1);
-  require_only(result, {Anomaly::kPhantomReads});
-  const std::string& text = example(result, Anomaly::kPhantomReads);
+  const std::string& text = only_anomaly(result, Anomaly::kPhantomReads, 1);
   CAPTURE(text);
   CHECK(contains(text, "buyer 102"));
   CHECK(contains(text, "sold-out"));

@@ -46,16 +46,11 @@ StoreSpec spec_for(const TempDir& dir, std::int64_t tickets) {
   return StoreSpec{dir.path, unique_run_id(), tickets, /*buyers=*/2, {}, {}, false};
 }
 
-bool is_postgres(const StrategyInfo& info) { return info.server; }
-
-// Stores that keep a ledger of their sales.
-bool has_ledger(const StrategyInfo& info) { return info.name.starts_with("sqlite") || is_postgres(info); }
-
 // The PostgreSQL strategies share one server (each setup makes tables of
 // its own on it): one initdb for the whole program, not one per test.
 StoreSpec spec_for(const TempDir& dir, std::int64_t tickets, const StrategyInfo& info) {
   StoreSpec spec = spec_for(dir, tickets);
-  if (is_postgres(info)) {
+  if (info.server) {
     static PostgresServer server(PostgresServerOptions{});
     spec.options.postgres_conninfo = server.conninfo();
   }
@@ -86,6 +81,30 @@ class Server {
  private:
   pid_t pid_ = 0;
 };
+
+// One strategy's store of `tickets` in a fresh directory, its seller
+// running when it has one, and a buyer's handle on it.
+struct OpenedStore {
+  OpenedStore(const StrategyInfo& info, std::int64_t tickets)
+      : setup(info.create(spec_for(dir, tickets, info))), server(info, *setup), store(setup->open(0)) {
+    REQUIRE(store);
+  }
+  TempDir dir;
+  std::unique_ptr<StoreSetup> setup;
+  Server server;
+  std::unique_ptr<Store> store;
+};
+
+// What inspect() found: not corrupt, `remaining` left, and in a store that
+// keeps a ledger, `sales` recorded there.
+void check_inspected(const StrategyInfo& info, const FinalState& state, std::int64_t remaining, std::int64_t sales) {
+  CHECK_FALSE(state.corrupt);
+  CHECK(state.remaining == remaining);
+  if (info.keeps_ledger) {
+    REQUIRE(state.ledger_sales.has_value());
+    CHECK(*state.ledger_sales == sales);
+  }
+}
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -135,15 +154,10 @@ TEST_CASE("the registry") {
 TEST_CASE("every strategy sells N..1, then answers sold-out") {
   for (const StrategyInfo& info : strategies()) {
     CAPTURE(info.name);
-    TempDir dir;
     const std::int64_t tickets = 5;
-    std::unique_ptr<StoreSetup> setup = info.create(spec_for(dir, tickets, info));
-    REQUIRE(setup);
-    Server server(info, *setup);
-    std::unique_ptr<Store> store = setup->open(0);
-    REQUIRE(store);
+    OpenedStore opened(info, tickets);
 
-    SearchResult found = store->search();
+    SearchResult found = opened.store->search();
     CHECK(found.outcome == Outcome::kOk);
     CHECK(found.count == tickets);
 
@@ -151,35 +165,35 @@ TEST_CASE("every strategy sells N..1, then answers sold-out") {
     for (std::int64_t expected = tickets; expected >= 1; --expected) {
       CAPTURE(expected);
       BuyRequest request{static_cast<std::int32_t>(getpid()), static_cast<std::uint64_t>(100 + sales), {}};
-      BuyResult bought = store->buy(request);
+      BuyResult bought = opened.store->buy(request);
       REQUIRE(bought.outcome == Outcome::kSold);
       CHECK(bought.ticket == expected);
       CHECK(bought.count_read == expected);
       CHECK(bought.retries == 0);
       ++sales;
-      SearchResult after = store->search();
+      SearchResult after = opened.store->search();
       CHECK(after.outcome == Outcome::kOk);
       CHECK(after.count == expected - 1);
     }
     for (int i = 0; i < 2; ++i) {
-      BuyResult none = store->buy({1, 999, {}});
+      BuyResult none = opened.store->buy({1, 999, {}});
       CHECK(none.outcome == Outcome::kSoldOut);
       CHECK(none.ticket == 0);
       CHECK(none.count_read == 0);
     }
 
     // A second handle sees the same store.
-    std::unique_ptr<Store> other = setup->open(1);
+    std::unique_ptr<Store> other = opened.setup->open(1);
     CHECK(other->search().count == 0);
     CHECK(other->buy({2, 1000, {}}).outcome == Outcome::kSoldOut);
 
-    store.reset();
+    opened.store.reset();
     other.reset();
-    FinalState state = setup->inspect();
+    FinalState state = opened.setup->inspect();
     CHECK_FALSE(state.corrupt);
     CHECK(state.problem.empty());
     CHECK(state.remaining == 0);
-    if (has_ledger(info)) {
+    if (info.keeps_ledger) {
       REQUIRE(state.ledger_sales.has_value());
       CHECK(*state.ledger_sales == sales);
     } else {
@@ -191,42 +205,24 @@ TEST_CASE("every strategy sells N..1, then answers sold-out") {
 TEST_CASE("inspect part way through") {
   for (const StrategyInfo& info : strategies()) {
     CAPTURE(info.name);
-    TempDir dir;
-    std::unique_ptr<StoreSetup> setup = info.create(spec_for(dir, 10, info));
-    Server server(info, *setup);
-    std::unique_ptr<Store> store = setup->open(0);
-    for (int i = 0; i < 3; ++i) REQUIRE(store->buy({1, static_cast<std::uint64_t>(i), {}}).outcome == Outcome::kSold);
-    FinalState state = setup->inspect();
-    CHECK_FALSE(state.corrupt);
-    CHECK(state.remaining == 7);
-    if (has_ledger(info)) {
-      REQUIRE(state.ledger_sales.has_value());
-      CHECK(*state.ledger_sales == 3);
-    }
+    OpenedStore opened(info, 10);
+    for (int i = 0; i < 3; ++i) REQUIRE(opened.store->buy({1, static_cast<std::uint64_t>(i), {}}).outcome == Outcome::kSold);
+    check_inspected(info, opened.setup->inspect(), 7, 3);
   }
 }
 
 TEST_CASE("a store of zero tickets is sold out at once") {
   for (const StrategyInfo& info : strategies()) {
     CAPTURE(info.name);
-    TempDir dir;
-    std::unique_ptr<StoreSetup> setup = info.create(spec_for(dir, 0, info));
-    Server server(info, *setup);
-    std::unique_ptr<Store> store = setup->open(0);
-    SearchResult found = store->search();
+    OpenedStore opened(info, 0);
+    SearchResult found = opened.store->search();
     CHECK(found.outcome == Outcome::kOk);
     CHECK(found.count == 0);
-    BuyResult none = store->buy({1, 1, {}});
+    BuyResult none = opened.store->buy({1, 1, {}});
     CHECK(none.outcome == Outcome::kSoldOut);
     CHECK(none.ticket == 0);
-    store.reset();
-    FinalState state = setup->inspect();
-    CHECK_FALSE(state.corrupt);
-    CHECK(state.remaining == 0);
-    if (has_ledger(info)) {
-      REQUIRE(state.ledger_sales.has_value());
-      CHECK(*state.ledger_sales == 0);
-    }
+    opened.store.reset();
+    check_inspected(info, opened.setup->inspect(), 0, 0);
   }
 }
 
@@ -235,7 +231,7 @@ TEST_CASE("a store refuses a directory that already holds one") {
     if (info.name.starts_with("sqlite")) continue;  // sqlite's setup would reopen its file
     // A PostgreSQL store is tables named by the run id, not a directory:
     // postgres_test shows a run id in use refused.
-    if (is_postgres(info)) continue;
+    if (info.server) continue;
     CAPTURE(info.name);
     TempDir dir;
     std::unique_ptr<StoreSetup> first = info.create(spec_for(dir, 1));
