@@ -173,7 +173,9 @@ class Checker {
   // Jepsen's counter bounds. A search (or a sold-out answer, a read of 0)
   // over [start, end] must read at least tickets - (purchases that may have
   // sold and began before `end`), and at most tickets - (sales acknowledged
-  // before `start`).
+  // before `start`), each bound held to the store's range 0..tickets: once
+  // sales outran the tickets (an oversell, counted as such) the count a
+  // correct read sees is 0, not below it.
   void check_read_bounds() {
     merge_sorted_runs(may_have_sold_, may_have_sold_runs_);
     merge_sorted_runs(acknowledged_, acknowledged_runs_);
@@ -183,8 +185,8 @@ class Checker {
       std::int64_t seen = op.outcome == Outcome::kSoldOut ? 0 : op.count_read;
       auto begun = std::lower_bound(may_have_sold_.begin(), may_have_sold_.end(), op.end_ns) - may_have_sold_.begin();
       auto done = std::lower_bound(acknowledged_.begin(), acknowledged_.end(), op.start_ns) - acknowledged_.begin();
-      std::int64_t lowest = input_.tickets - begun;
-      std::int64_t highest = input_.tickets - done;
+      std::int64_t lowest = std::max<std::int64_t>(0, input_.tickets - begun);
+      std::int64_t highest = std::max<std::int64_t>(0, input_.tickets - done);
       std::string what = op.outcome == Outcome::kSoldOut
                              ? fmt::format("buyer {} was told sold-out at {}", buyer.pid, at(op.start_ns, input_.origin_ns))
                              : fmt::format("buyer {}'s {} at {} read count={}", buyer.pid, operation_name(op.kind),
