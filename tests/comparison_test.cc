@@ -672,19 +672,30 @@ TEST_CASE("relative: a cell with one wrong run is not the reference") {
   CHECK(cell_at(cells, "fast", 2).relative == doctest::Approx(2.0));
 }
 
-TEST_CASE("relative: without an all-correct cell the fastest is the reference") {
+TEST_CASE("relative: without an all-correct cell there is no yardstick, and relative says n/a") {
   std::vector<Run> a = cell_runs("a", 16, {100, 110, 120});
   std::vector<Run> b = cell_runs("b", 16, {200, 200, 200});
   a[0].verdict = Verdict::kInvalid;
   b[1].verdict = Verdict::kInterrupted;
-  std::vector<Cell> cells = cells_of(comparison_of({"a", "b"}, {16}, 3, joined({a, b})));
-  const Cell& cell_a = cell_at(cells, "a", 16);
-  const Cell& cell_b = cell_at(cells, "b", 16);
-  CHECK(cell_b.reference);
-  CHECK_FALSE(cell_a.reference);
-  CHECK(cell_b.relative == doctest::Approx(1.0));
-  CHECK(cell_a.relative == doctest::Approx(110.0 / 200));
-  CHECK(cell_a.relative_error == doctest::Approx(110.0 / 200 * std::hypot(10.0 / 110, 0.0)));
+  Comparison comparison = comparison_of({"a", "b"}, {16}, 3, joined({a, b}));
+  std::vector<Cell> cells = cells_of(comparison);
+  for (const Cell& cell : cells) {
+    CAPTURE(cell.strategy);
+    CHECK_FALSE(cell.reference);
+    CHECK_FALSE(cell.has_relative);
+    CHECK(relative_text(cell, true) == "n/a");
+  }
+  nlohmann::json json = comparison_json(comparison);
+  for (const auto& cell : json["cells"]) CHECK(cell["relative"].is_null());
+  CHECK(contains(comparison_markdown(comparison), "| a | 16 | 110 | 10 | 9.1% | n/a |"));
+}
+
+TEST_CASE("one run per cell: stddev and CV say n/a, not an exact 0") {
+  Comparison comparison = comparison_of({"a", "b"}, {4}, 1, joined({cell_runs("a", 4, {100}), cell_runs("b", 4, {50})}));
+  std::string markdown = comparison_markdown(comparison);
+  CHECK(contains(markdown, "| a | 4 | 100 | n/a | n/a | 1.00 |"));
+  CHECK(contains(markdown, "| b | 4 | 50 | n/a | n/a | 0.50 |"));
+  CHECK_FALSE(contains(markdown, "0.0%"));
 }
 
 // ---------------------------------------------------------------------------

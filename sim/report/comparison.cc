@@ -144,17 +144,15 @@ std::vector<Cell> cells_of(const Comparison& comparison) {
   }
   for (std::int64_t buyers : comparison.buyers) {
     Cell* reference = nullptr;
-    for (bool need_correct : {true, false}) {
-      for (Cell& cell : cells) {
-        if (cell.buyers != buyers || (need_correct && !cell.all_correct())) continue;
-        if (!reference || cell.median > reference->median) reference = &cell;
-      }
-      if (reference) break;
+    for (Cell& cell : cells) {
+      if (cell.buyers != buyers || !cell.all_correct()) continue;
+      if (!reference || cell.median > reference->median) reference = &cell;
     }
     if (!reference) continue;
     reference->reference = true;
     for (Cell& cell : cells) {
       if (cell.buyers != buyers || reference->median <= 0) continue;
+      cell.has_relative = true;
       cell.relative = cell.median / reference->median;
       cell.relative_error = &cell == reference ? 0 : cell.relative * std::hypot(cell.cv, reference->cv);
     }
@@ -274,8 +272,9 @@ nlohmann::json comparison_json(const Comparison& comparison) {
                            {"cv", cell.cv},
                            {"min", cell.min},
                            {"max", cell.max}}},
-                         {"relative", cell.relative},
-                         {"relative_error", cell.relative_error},
+                         {"relative", cell.has_relative ? nlohmann::json(cell.relative) : nlohmann::json(nullptr)},
+                         {"relative_error",
+                          cell.has_relative ? nlohmann::json(cell.relative_error) : nlohmann::json(nullptr)},
                          {"reference", cell.reference},
                          {"buy_p99_s", cell.buy_p99_s},
                          {"verdicts",

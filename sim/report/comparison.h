@@ -73,9 +73,13 @@ struct Cell {
   std::vector<std::pair<Anomaly, std::int64_t>> runs_with;
   std::vector<std::pair<Anomaly, std::int64_t>> totals;
   // Median sales/s against the fastest cell at the same buyer count that was
-  // correct in every run (or the fastest, if none was), with its error.
+  // correct in every run, with its error.
   double relative = 0, relative_error = 0;
   bool reference = false;
+  // Whether `relative` means anything: false when no cell at this buyer
+  // count was correct in every run, since a strategy that was wrong is no
+  // yardstick.
+  bool has_relative = false;
 
   bool all_correct() const { return !runs.empty() && valid == static_cast<int>(runs.size()); }
 };

@@ -46,8 +46,15 @@ std::string correct_runs(const Cell& cell) {
 }
 
 std::string relative_text(const Cell& cell, bool spread) {
+  if (!cell.has_relative) return "n/a";
   if (cell.reference || !spread) return fmt::format("{:.2f}", cell.relative);
   return fmt::format("{:.2f} ± {:.2f}", cell.relative, cell.relative_error);
+}
+
+std::string stddev_text(const Cell& cell, bool spread) { return spread ? format_rate(cell.stddev) : "n/a"; }
+
+std::string cv_text(const Cell& cell, bool spread) {
+  return spread ? fmt::format("{:.1f}%", cell.cv * 100) : "n/a";
 }
 
 std::string comparison_csv(const Comparison& comparison) {
@@ -80,8 +87,8 @@ std::string comparison_markdown(const Comparison& comparison) {
   out += fmt::format("| Strategy | Buyers | Sales/s (median) | ± stddev | CV | Relative | p99 buy | Correct runs |\n");
   out += "|:--|--:|--:|--:|--:|--:|--:|:--|\n";
   for (const Cell& cell : cells) {
-    out += fmt::format("| {} | {} | {} | {} | {:.1f}% | {} | {} | {} |\n", md_cell(cell.strategy), cell.buyers,
-                       format_rate(cell.median), format_rate(cell.stddev), cell.cv * 100,
+    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", md_cell(cell.strategy), cell.buyers,
+                       format_rate(cell.median), stddev_text(cell, spread), cv_text(cell, spread),
                        relative_text(cell, spread), format_seconds(cell.buy_p99_s), correct_runs(cell));
   }
   out += "\nRelative: median sales/s against the fastest strategy at the same buyer count that was correct in "
@@ -111,8 +118,8 @@ void print_comparison(const Comparison& comparison, std::FILE* out) {
   text += fmt::format("{:<{}}  {:>6}  {:>10}  {:>9}  {:>6}  {:>12}  {:>9}  {}\n", "strategy", width, "buyers",
                       "sales/s", "± stddev", "CV", "relative", "p99 buy", "correct runs");
   for (const Cell& cell : cells) {
-    text += fmt::format("{:<{}}  {:>6}  {:>10}  {:>9}  {:>5.1f}%  {:>12}  {:>9}  {}\n", cell.strategy, width,
-                        cell.buyers, format_rate(cell.median), format_rate(cell.stddev), cell.cv * 100,
+    text += fmt::format("{:<{}}  {:>6}  {:>10}  {:>9}  {:>6}  {:>12}  {:>9}  {}\n", cell.strategy, width,
+                        cell.buyers, format_rate(cell.median), stddev_text(cell, spread), cv_text(cell, spread),
                         relative_text(cell, spread), format_seconds(cell.buy_p99_s), correct_runs(cell));
   }
   text += "\nsummary\n";

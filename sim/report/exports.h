@@ -33,7 +33,13 @@ void print_comparison(const Comparison& comparison, std::FILE* out);
 // "3 of 3", "0 of 3 (invalid 3)": how many of a cell's runs were correct.
 std::string correct_runs(const Cell& cell);
 
-// "0.32 ± 0.02", "1.00": the Relative column.
+// "0.32 ± 0.02", "1.00": the Relative column; "n/a" without a cell correct
+// in every run at its buyer count.
 std::string relative_text(const Cell& cell, bool spread);
+
+// The ± stddev and CV columns: "n/a" with one run per cell, where there is
+// no spread to measure (0 would read as exact).
+std::string stddev_text(const Cell& cell, bool spread);
+std::string cv_text(const Cell& cell, bool spread);
 
 }  // namespace ticketsim

@@ -370,10 +370,10 @@ std::string table_html(const Comparison& comparison, const std::vector<Cell>& ce
       "<table id=\"cells\"><thead><tr><th>Strategy</th><th>Buyers</th><th>Sales/s (median)</th><th>± stddev</th>"
       "<th>CV</th><th>Relative</th><th>p99 buy</th><th>Correct runs</th></tr></thead><tbody>\n";
   for (const Cell& cell : cells) {
-    html += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1f}%</td><td>{}</td>"
+    html += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
                         "<td>{}</td><td>{}</td></tr>\n",
                         cell.all_correct() ? "correct" : "wrong", escape(cell.strategy), cell.buyers,
-                        format_rate(cell.median), format_rate(cell.stddev), cell.cv * 100,
+                        format_rate(cell.median), stddev_text(cell, spread), cv_text(cell, spread),
                         escape(relative_text(cell, spread)), format_seconds(cell.buy_p99_s),
                         escape(correct_runs(cell)));
   }
