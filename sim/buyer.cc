@@ -19,8 +19,10 @@ void sleep_for(Duration delay) {
   if (delay.count() > 0) std::this_thread::sleep_for(delay);
 }
 
-// Carries out a planned fault on the buyer itself.
-void strike(FaultAction action) {
+// Carries out a planned fault on the buyer itself, saying so first in its
+// slot: the report tells a fault carried out from one never reached.
+void strike(FaultAction action, BuyerSlot& slot) {
+  slot.struck.store(1, std::memory_order_release);
   switch (action) {
     case FaultAction::kKill: raise(SIGKILL); break;
     case FaultAction::kTerminate: raise(SIGTERM); break;
@@ -31,16 +33,17 @@ void strike(FaultAction action) {
 // Strikes inside the critical section of the purchase it is armed for.
 class FaultHook final : public PurchaseHook {
  public:
-  explicit FaultHook(const BuyerFault* fault) : fault_(fault) {}
+  FaultHook(const BuyerFault* fault, BuyerSlot& slot) : fault_(fault), slot_(slot) {}
   void arm(std::int64_t attempt) {
     armed_ = fault_ && fault_->point == FaultPoint::kInCriticalSection && fault_->attempt == attempt;
   }
   void in_critical_section() override {
-    if (armed_) strike(fault_->action);
+    if (armed_) strike(fault_->action, slot_);
   }
 
  private:
   const BuyerFault* fault_;
+  BuyerSlot& slot_;
   bool armed_ = false;
 };
 
@@ -104,16 +107,16 @@ void run_buyer(std::int64_t index, const Scenario& scenario, StoreSetup& setup, 
     search.outcome = found.outcome;
     bool stuck = timed_out(found.outcome);
 
-    FaultHook hook(fault);
+    FaultHook hook(fault, slot);
     BuyRequest request{.buyer_pid = slot.pid, .hook = &hook};
     for (std::int64_t attempt = 1; !stuck && attempt <= scenario.max_attempts(); ++attempt) {
       request.operation_id = static_cast<std::uint64_t>(index * history.capacity() + recorded);
       request.purchase_delay = jittered(scenario.delays.purchase, scenario.delays.jitter, random);
       hook.arm(attempt);
       Operation& buy = begin(OperationKind::kBuy);
-      if (strikes_at(fault, FaultPoint::kBeforeLock, attempt)) strike(fault->action);
+      if (strikes_at(fault, FaultPoint::kBeforeLock, attempt)) strike(fault->action, slot);
       BuyResult bought = store->buy(request);
-      if (strikes_at(fault, FaultPoint::kAfterWriteBeforeAck, attempt)) strike(fault->action);
+      if (strikes_at(fault, FaultPoint::kAfterWriteBeforeAck, attempt)) strike(fault->action, slot);
       buy.end_ns = monotonic_ns();
       buy.count_read = bought.count_read;
       buy.ticket = bought.ticket;

@@ -53,6 +53,7 @@ struct alignas(64) BuyerSlot {
   std::int64_t released_ns = 0;  // parent: barrier released
   std::int64_t done_ns = 0;      // buyer: last operation done
   char error[192] = {};          // buyer: why it could not run, if it could not
+  std::atomic<std::uint8_t> struck{0};  // buyer: its planned fault was carried out (set just before)
 };
 
 // Owns the shared mapping: barrier, one slot per buyer, and room for

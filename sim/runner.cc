@@ -19,6 +19,7 @@
 #include "sim/buyer.h"
 #include "sim/children.h"
 #include "sim/run_directory.h"
+#include "storage/words.h"
 
 namespace ticketsim {
 namespace {
@@ -147,7 +148,8 @@ class Run {
       std::string what = fmt::format("{} {} at purchase {}", fault_action_name(fault->action),
                                      fault_point_name(fault->point), fault->attempt);
       if (fault->action == FaultAction::kPause) what += fmt::format(" for {}", format_duration(fault->pause));
-      record_.faults.push_back({pid, what});
+      record_.faults.push_back({pid, what, false});
+      fault_buyers_.push_back(index);
     }
   }
 
@@ -283,6 +285,9 @@ class Run {
       if (auto buyer = buyer_index_.find(pid); buyer != buyer_index_.end()) killed_by_runner[buyer->second] = true;
     }
     record_.inventory = history_.monitor_samples();
+    for (std::size_t f = 0; f < fault_buyers_.size(); ++f) {
+      record_.faults[f].carried_out = history_.slot(fault_buyers_[f]).struck.load(std::memory_order_acquire) != 0;
+    }
 
     for (std::int64_t i = 0; i < scenario_.buyers; ++i) {
       const BuyerSlot& slot = history_.slot(i);
@@ -309,6 +314,7 @@ class Run {
   const BlockedSignals& signals_;
   Children children_;
   std::vector<std::optional<BuyerFault>> faults_;
+  std::vector<std::int64_t> fault_buyers_;  // the buyer of each of record_.faults, in order
   std::vector<pid_t> pids_;
   std::vector<int> statuses_;  // -1 until reaped
   std::unordered_map<pid_t, std::int64_t> buyer_index_;  // reserved: no allocation per fork
@@ -374,6 +380,21 @@ void check_runnable(const Scenario& scenario) {
     throw InputError(fmt::format("{}: a fault with target \"seller\" needs a strategy with a seller (queue), not {}",
                                  scenario.file, scenario.strategy));
   }
+  // A fault no buyer (or seller) can reach would be planned and never
+  // happen: refuse it.
+  for (const Fault& fault : scenario.faults) {
+    if (fault.seller && fault.attempt > scenario.tickets) {
+      throw InputError(fmt::format("{}: a seller fault after {} sales cannot happen: there are only {}", scenario.file,
+                                   fault.attempt, plural(scenario.tickets, "ticket")));
+    }
+    if (!fault.seller && fault.attempt > scenario.max_attempts()) {
+      throw InputError(fmt::format(
+          "{}: a fault at purchase {} cannot happen: each buyer makes at most {} ({})", scenario.file, fault.attempt,
+          plural(scenario.max_attempts(), "purchase"),
+          scenario.attempts ? fmt::format("attempts = {}", *scenario.attempts)
+                            : fmt::format("until sold out, {} + 1", plural(scenario.tickets, "ticket"))));
+    }
+  }
 }
 
 RunRecord run_scenario(const Scenario& scenario, const RunOptions& options) {
@@ -404,7 +425,11 @@ RunRecord run_scenario(const Scenario& scenario, const RunOptions& options) {
     run.execute();
   }
   if (seller_fault && record.seller_pid) {
-    record.faults.push_back({record.seller_pid, fmt::format("kill the seller after {} sales", spec.options.kill_seller_after_sales)});
+    // The seller kills itself (SIGKILL) when it strikes; stopped at the end
+    // it gets SIGTERM.
+    bool killed = record.seller_ended == describe_wait_status(SIGKILL);
+    record.faults.push_back({record.seller_pid,
+                             fmt::format("kill the seller after {} sales", spec.options.kill_seller_after_sales), killed});
   }
   record.final_state = setup->inspect();
   return record;

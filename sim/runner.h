@@ -50,6 +50,10 @@ struct BuyerProcess {
 struct PlannedFault {
   std::int32_t pid = 0;  // the buyer's, or the seller's
   std::string what;      // "kill in-critical-section at purchase 1"
+  // It happened. A buyer's fault is not reached when the buyer stopped
+  // before that purchase (sold out, timed out, the run ended); the seller's
+  // when fewer sales were made.
+  bool carried_out = false;
 };
 
 // Everything one run produced, for the checker and the metrics.

@@ -562,3 +562,36 @@ TEST_CASE("filesystem_type: /proc is proc; a missing path is unknown") {
   std::filesystem::path fastest = RunDirectory::fastest_parent();
   CHECK((fastest == "/dev/shm") == (filesystem_type("/dev/shm") == "tmpfs"));
 }
+
+TEST_CASE("a planned fault the buyer never reached is reported as planned, not carried out") {
+  // One buyer, one ticket, three purchases: the first sells, the second is
+  // told sold-out and the buyer stops, so a fault at purchase 3 never happens.
+  Scenario scenario = scenario_for("plain", 1, 1, 3);
+  scenario.faults.push_back(Fault{.action = FaultAction::kKill, .point = FaultPoint::kBeforeLock, .count = 1, .attempt = 3});
+  Result result = make_result(run_scenario(scenario, RunOptions()));
+  REQUIRE(result.faults.size() == 1);
+  CHECK_FALSE(result.faults[0].carried_out);
+  CHECK(result.buyers[0].ended == "exited 0");
+  // The same fault at purchase 1 is carried out.
+  scenario.faults[0].attempt = 1;
+  Result struck = make_result(run_scenario(scenario, RunOptions()));
+  REQUIRE(struck.faults.size() == 1);
+  CHECK(struck.faults[0].carried_out);
+  CHECK(struck.buyers[0].ended == "killed by SIGKILL");
+  require_no_children();
+}
+
+TEST_CASE("a fault beyond the purchases a buyer can make is refused before anything runs") {
+  Scenario scenario = scenario_for("file-lock", 4, 10, 10);
+  scenario.faults.push_back(Fault{.action = FaultAction::kKill, .point = FaultPoint::kInCriticalSection, .count = 2, .attempt = 50});
+  CHECK_THROWS_WITH_AS(check_runnable(scenario),
+                       "test: a fault at purchase 50 cannot happen: each buyer makes at most 10 purchases (attempts = 10)",
+                       InputError);
+  scenario.attempts.reset();  // until sold out: at most tickets + 1
+  CHECK_THROWS_WITH_AS(check_runnable(scenario),
+                       "test: a fault at purchase 50 cannot happen: each buyer makes at most 11 purchases (until sold "
+                       "out, 10 tickets + 1)",
+                       InputError);
+  scenario.faults[0].attempt = 11;
+  CHECK_NOTHROW(check_runnable(scenario));
+}

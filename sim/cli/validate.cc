@@ -28,14 +28,15 @@ class ValidateCommand : public Command {
         std::string faults = plural(static_cast<std::int64_t>(scenario.faults.size()), "fault");
         if (scenario.has_matrix()) {
           check_matrix(scenario, scenario.compared_strategies(), scenario.compared_buyers());
-          fmt::print("{}: ok (compare: {} strategies x {} buyer counts x {} runs, {} tickets, {})\n", path,
-                     scenario.compared_strategies().size(), scenario.compared_buyers().size(),
-                     scenario.compared_runs(), scenario.tickets, faults);
+          fmt::print("{}: ok (compare: {} x {} x {}, {}, {})\n", path,
+                     plural(static_cast<std::int64_t>(scenario.compared_strategies().size()), "strategy", "strategies"),
+                     plural(static_cast<std::int64_t>(scenario.compared_buyers().size()), "buyer count"),
+                     plural(scenario.compared_runs(), "run"), plural(scenario.tickets, "ticket"), faults);
           continue;
         }
         check_runnable(scenario);
-        fmt::print("{}: ok ({}, {} buyers, {} tickets, {}, expects {})\n", path, scenario.strategy, scenario.buyers,
-                   scenario.tickets, faults, verdict_name(scenario.expected));
+        fmt::print("{}: ok ({}, {}, {}, {}, expects {})\n", path, scenario.strategy, plural(scenario.buyers, "buyer"),
+                   plural(scenario.tickets, "ticket"), faults, verdict_name(scenario.expected));
       } catch (const InputError& e) {
         fmt::print(stderr, "ticketsim: {}\n", e.what());
         status = kExitBadInput;

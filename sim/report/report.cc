@@ -72,7 +72,9 @@ void print_report(const Result& result, std::FILE* file) {
   out += fmt::format("  delays: search {}, purchase {}, jitter {}; lock_timeout {}\n",
                      format_duration(scenario.delays.search), format_duration(scenario.delays.purchase),
                      scenario.delays.jitter, format_duration(scenario.lock_timeout));
-  for (const PlannedFault& fault : result.faults) out += fmt::format("  fault: pid {} {}\n", fault.pid, fault.what);
+  for (const PlannedFault& fault : result.faults) {
+    out += fmt::format("  fault: pid {} {}{}\n", fault.pid, fault.what, fault.carried_out ? "" : " (planned, not reached)");
+  }
   out += "\n";
 
   out += fmt::format("verdict     {} (expected {}: {})\n", verdict_name(result.verdict),

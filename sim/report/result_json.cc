@@ -86,7 +86,7 @@ nlohmann::json result_json(const Result& result) {
                       : nlohmann::json(nullptr);
   json["interrupted_by"] = result.interrupted_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(result.interrupted_by);
   nlohmann::json faults = nlohmann::json::array();
-  for (const PlannedFault& fault : result.faults) faults.push_back({{"pid", fault.pid}, {"fault", fault.what}});
+  for (const PlannedFault& fault : result.faults) faults.push_back({{"pid", fault.pid}, {"fault", fault.what}, {"carried_out", fault.carried_out}});
   json["faults"] = std::move(faults);
   json["seller"] = result.seller_pid ? nlohmann::json{{"pid", result.seller_pid}, {"ended", result.seller_ended}}
                                      : nlohmann::json(nullptr);
@@ -213,7 +213,9 @@ Result result_from_json(const nlohmann::json& json, const std::string& where) {
   const nlohmann::json& faults = json_list(json, "faults", where);
   for (std::size_t i = 0; i < faults.size(); ++i) {
     std::string at = fmt::format("{}: faults[{}]", where, i);
-    result.faults.push_back({static_cast<std::int32_t>(json_integer(faults[i], "pid", at)), json_text(faults[i], "fault", at)});
+    result.faults.push_back({static_cast<std::int32_t>(json_integer(faults[i], "pid", at)), json_text(faults[i], "fault", at),
+                             // Results written before the key existed listed planned faults only.
+                             !faults[i].contains("carried_out") || json_bool(faults[i], "carried_out", at)});
   }
   const nlohmann::json& seller = json_member(json, "seller", where);
   if (!seller.is_null()) {
