@@ -277,7 +277,10 @@ class Run {
     std::int64_t end = monotonic_ns();
     if (monitor_pid_ > 0) children_.stop(monitor_pid_, SIGTERM);
     if (record_.seller_pid > 0 && children_.alive(record_.seller_pid)) {
-      record_.seller_ended = describe_wait_status(children_.stop(record_.seller_pid, SIGTERM));
+      // The normal end of a seller: it serves until the runner stops it.
+      int status = children_.stop(record_.seller_pid, SIGTERM);
+      record_.seller_ended = WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM ? std::string(kSellerStopped)
+                                                                              : describe_wait_status(status);
     }
     std::vector<bool> killed_by_runner(pids_.size(), false);
     for (const auto& [pid, status] : children_.kill_all()) {

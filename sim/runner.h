@@ -85,6 +85,10 @@ void check_runnable(const Scenario& scenario);
 // child is reaped and every named object removed in any case.
 RunRecord run_scenario(const Scenario& scenario, const RunOptions& options);
 
+// How a seller that served until the end of the run ended: the runner
+// stopped it (with SIGTERM), as it always does.
+inline constexpr const char* kSellerStopped = "stopped at the end of the run";
+
 // "exited 0", "killed by SIGKILL": a wait status in words.
 std::string describe_wait_status(int wait_status);
 

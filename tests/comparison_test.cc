@@ -1343,7 +1343,7 @@ TEST_CASE("an interrupted comparison speaks only of the cells it reached") {
                                           "interrupted by SIGINT after 1 of 8 runs"});
   // The charts at the largest buyer count take the largest that ran.
   std::string html = comparison_html(c);
-  CHECK(contains(html, "Tickets left over time at 1 buyer ("));
+  CHECK(contains(html, "Tickets left over time at 1 buyer: each strategy"));
   CHECK(contains(html, "Buy latency distribution at 1 buyer (all runs pooled)"));
   CHECK_FALSE(contains(html, "No run had the monitor"));
 }
@@ -1451,4 +1451,13 @@ TEST_CASE("the JSON results and exports these tests make, written for the schema
     out << json.dump(2) << "\n";
     REQUIRE(out.good());
   }
+}
+
+TEST_CASE("HTML: the sales chart turns logarithmic when one strategy outruns the rest tenfold, and says so") {
+  Comparison wide = comparison_of({"plain", "sqlite"}, {4}, 1,
+                                  joined({cell_runs("plain", 4, {5000}), cell_runs("sqlite", 4, {100})}));
+  CHECK(contains(comparison_html(wide), "(log scale: the rates span more than ten times)"));
+  Comparison near = comparison_of({"plain", "sqlite"}, {4}, 1,
+                                  joined({cell_runs("plain", 4, {500}), cell_runs("sqlite", 4, {100})}));
+  CHECK_FALSE(contains(comparison_html(near), "log scale"));
 }

@@ -306,7 +306,8 @@ DOM_PROBE = """
       series: [...figure.querySelectorAll("svg g.series")].map((g) => ({
         name: g.getAttribute("data-series"),
         paths: g.querySelectorAll("path").length,
-        circles: g.querySelectorAll("circle").length,
+        markers: g.querySelectorAll(".marker").length,
+        shapes: [...new Set([...g.querySelectorAll(".marker")].map((m) => m.tagName))],
         stroke: g.querySelector("path") ? g.querySelector("path").getAttribute("stroke") : null,
       })),
       cells: [...figure.querySelectorAll("svg g.cell")].map((g) =>
@@ -360,9 +361,14 @@ def check_dom(dom):
         if names != STRATEGIES:
             fail(f"#{chart_id} has series {names}, expected {STRATEGIES}")
         for series in chart["series"]:
-            if series["paths"] != 1 or series["circles"] != len(BUYERS):
-                fail(f"#{chart_id} series {series['name']} has {series['paths']} paths and {series['circles']} "
-                     f"points, expected 1 and {len(BUYERS)}")
+            if series["paths"] != 1 or series["markers"] != len(BUYERS):
+                fail(f"#{chart_id} series {series['name']} has {series['paths']} paths and {series['markers']} "
+                     f"markers, expected 1 and {len(BUYERS)}")
+        # Told apart by marker shape as well as colour: no two of the first
+        # four series share a shape.
+        shapes = [tuple(series["shapes"]) for series in chart["series"][:4]]
+        if len(set(shapes)) != len(shapes):
+            fail(f"#{chart_id} series share marker shapes: {shapes}")
     anomalies = dom["charts"]["anomalies"]
     if anomalies is not None and anomalies["svg"] is not None:
         fills = anomalies["cells"]

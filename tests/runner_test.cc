@@ -595,3 +595,11 @@ TEST_CASE("a fault beyond the purchases a buyer can make is refused before anyth
   scenario.faults[0].attempt = 11;
   CHECK_NOTHROW(check_runnable(scenario));
 }
+
+TEST_CASE("the queue's seller, stopped at the end of a normal run, reads as stopped, not killed") {
+  Result result = make_result(run_scenario(scenario_for("queue", 2, 10, 3), RunOptions()));
+  CHECK(result.verdict == Verdict::kValid);
+  CHECK(result.seller_pid > 0);
+  CHECK(result.seller_ended == "stopped at the end of the run");
+  require_no_children();
+}

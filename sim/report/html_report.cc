@@ -34,10 +34,31 @@ std::string escape(std::string_view text) {
 constexpr const char* kPalette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
                                     "#E69F00", "#56B4E9", "#000000", "#F0E442"};
 
-std::string color_of(const Comparison& comparison, const std::string& strategy) {
+// A strategy's place in the matrix: its colour and its marker in every chart.
+std::size_t style_of(const Comparison& comparison, const std::string& strategy) {
   auto it = std::find(comparison.strategies.begin(), comparison.strategies.end(), strategy);
-  std::size_t index = it == comparison.strategies.end() ? 0 : static_cast<std::size_t>(it - comparison.strategies.begin());
-  return kPalette[index % std::size(kPalette)];
+  return it == comparison.strategies.end() ? 0 : static_cast<std::size_t>(it - comparison.strategies.begin());
+}
+
+// A marker shape per series, beside its colour, so that no series is told
+// apart by colour alone (in print, or by a reader who sees fewer colours).
+std::string marker(std::size_t series, double cx, double cy, const std::string& color, const std::string& tip) {
+  std::string title = tip.empty() ? "" : fmt::format("<title>{}</title>", escape(tip));
+  switch (series % 4) {
+    case 0:
+      return fmt::format("<circle class=\"marker\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\">{}</circle>\n", cx,
+                         cy, color, title);
+    case 1:
+      return fmt::format("<rect class=\"marker\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"7\" height=\"7\" fill=\"{}\">{}</rect>\n",
+                         cx - 3.5, cy - 3.5, color, title);
+    case 2:
+      return fmt::format("<polygon class=\"marker\" points=\"{:.1f},{:.1f} {:.1f},{:.1f} {:.1f},{:.1f}\" fill=\"{}\">{}</polygon>\n",
+                         cx, cy - 4.5, cx + 4.5, cy + 3.5, cx - 4.5, cy + 3.5, color, title);
+    default:
+      return fmt::format(
+          "<polygon class=\"marker\" points=\"{:.1f},{:.1f} {:.1f},{:.1f} {:.1f},{:.1f} {:.1f},{:.1f}\" fill=\"{}\">{}</polygon>\n",
+          cx, cy - 4.5, cx + 4.5, cy, cx, cy + 4.5, cx - 4.5, cy, color, title);
+  }
 }
 
 struct Point {
@@ -47,8 +68,10 @@ struct Point {
 
 struct Series {
   std::string name;
-  std::string color;
+  std::size_t style = 0;  // colour and marker, from style_of
   std::vector<Point> points;
+
+  const char* color() const { return kPalette[style % std::size(kPalette)]; }
 };
 
 // A scale maps values to pixels; a log scale needs positive values.
@@ -190,19 +213,20 @@ std::string line_chart(const ChartSpec& spec, const std::vector<Series>& series)
     }
     svg += fmt::format("<g class=\"series\" data-series=\"{}\">\n", escape(s.name));
     if (!path.empty()) {
-      svg += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n", path, s.color);
+      svg += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n", path, s.color());
     }
     // Dots mark measured points; on a dense line (the monitor's samples)
     // they would only thicken it.
     for (const Point& p : s.points) {
       if ((spec.y_log && p.y <= 0) || s.points.size() > kMaxDots) continue;
-      svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\"><title>{}</title></circle>\n",
-                         x(p.x), y(p.y), s.color, escape(p.tip));
+      svg += marker(s.style, x(p.x), y(p.y), s.color(), p.tip);
     }
     svg += "</g>\n";
-    svg += fmt::format("<g class=\"legend\" font-size=\"12\"><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"12\" "
-                       "height=\"12\" fill=\"{}\"/><text x=\"{:.1f}\" y=\"{:.1f}\">{}</text></g>\n",
-                       kWidth - kRight + 12, legend_y - 10, s.color, kWidth - kRight + 30, legend_y, escape(s.name));
+    svg += fmt::format("<g class=\"legend\" font-size=\"12\"><line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" "
+                       "y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"2\"/>{}<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text></g>\n",
+                       kWidth - kRight + 8, legend_y - 4, kWidth - kRight + 26, legend_y - 4, s.color(),
+                       marker(s.style, kWidth - kRight + 17, legend_y - 4, s.color(), ""), kWidth - kRight + 30,
+                       legend_y, escape(s.name));
     legend_y += 18;
   }
   return svg + "</svg></figure>\n";
@@ -224,7 +248,7 @@ std::string sales_chart(const Comparison& comparison, const std::vector<Cell>& c
                  .x_label = "buyers", .y_label = "sales/s", .categories = buyer_labels(comparison)};
   std::vector<Series> series;
   for (const std::string& strategy : comparison.strategies) {
-    Series s{strategy, color_of(comparison, strategy), {}};
+    Series s{strategy, style_of(comparison, strategy), {}};
     for (const Cell& cell : cells) {
       if (cell.strategy != strategy) continue;
       s.points.push_back({buyer_index(comparison, cell.buyers), cell.median,
@@ -233,6 +257,20 @@ std::string sales_chart(const Comparison& comparison, const std::vector<Cell>& c
                                       format_rate(cell.min), format_rate(cell.max), correct_runs(cell))});
     }
     series.push_back(std::move(s));
+  }
+  // One strategy far faster than the rest (plain, with no lock to wait
+  // for) would flatten every other line against the axis: past ten times
+  // between the fastest and slowest cell, the axis is logarithmic.
+  double lowest = 0, highest = 0;
+  for (const Cell& cell : cells) {
+    if (cell.median <= 0) continue;
+    lowest = lowest == 0 ? cell.median : std::min(lowest, cell.median);
+    highest = std::max(highest, cell.median);
+  }
+  if (lowest > 0 && highest > 10 * lowest) {
+    spec.y_log = true;
+    spec.y_zero = false;
+    spec.title += " (log scale: the rates span more than ten times)";
   }
   return line_chart(spec, series);
 }
@@ -244,7 +282,7 @@ std::string p99_chart(const Comparison& comparison, const std::vector<Cell>& cel
                  .y_format = seconds_label};
   std::vector<Series> series;
   for (const std::string& strategy : comparison.strategies) {
-    Series s{strategy, color_of(comparison, strategy), {}};
+    Series s{strategy, style_of(comparison, strategy), {}};
     for (const Cell& cell : cells) {
       if (cell.strategy != strategy) continue;
       s.points.push_back({buyer_index(comparison, cell.buyers), cell.buy_p99_s,
@@ -319,7 +357,7 @@ std::string latency_distribution_chart(const Comparison& comparison) {
     int first = 0, last = kHistogramBuckets - 1;
     while (counts[first] == 0) ++first;
     while (counts[last] == 0) --last;
-    Series s{strategy, color_of(comparison, strategy), {}};
+    Series s{strategy, style_of(comparison, strategy), {}};
     for (int i = std::max(0, first - 1); i <= std::min(kHistogramBuckets - 1, last + 1); ++i) {
       double middle = std::sqrt(histogram_lower_s(i) * histogram_lower_s(i + 1));
       double share = 100.0 * static_cast<double>(counts[i]) / static_cast<double>(total);
@@ -332,19 +370,20 @@ std::string latency_distribution_chart(const Comparison& comparison) {
   return line_chart(spec, series);
 }
 
-// The monitor's samples: each strategy's first run at the largest buyer
-// count that had the monitor.
+// The monitor's samples: each strategy's first run (with the monitor) at
+// the largest buyer count, as its title says.
 std::string inventory_chart(const Comparison& comparison) {
   std::int64_t buyers = largest_buyers_run(comparison);
   ChartSpec spec{.id = "inventory",
-                 .title = fmt::format("Tickets left over time at {} (the monitor's reads)", plural(buyers, "buyer")),
+                 .title = fmt::format("Tickets left over time at {}: each strategy's first run (the monitor's reads)",
+                                      plural(buyers, "buyer")),
                  .x_label = "seconds since the buyers were released", .y_label = "tickets left", .categories = {},
                  .x_format = [](double s) { return fmt::format("{:g}", s); }};
   std::vector<Series> series;
   for (const std::string& strategy : comparison.strategies) {
     for (const RunRow& row : comparison.rows) {
       if (row.strategy() != strategy || row.buyers() != buyers || row.inventory().empty()) continue;
-      Series s{strategy, color_of(comparison, strategy), {}};
+      Series s{strategy, style_of(comparison, strategy), {}};
       // At most a few hundred points: the line looks the same, the file stays small.
       std::size_t step = std::max<std::size_t>(1, row.inventory().size() / 300);
       for (std::size_t i = 0; i < row.inventory().size(); i += step) {
