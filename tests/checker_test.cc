@@ -76,7 +76,7 @@ CheckResult check(const std::vector<std::vector<Operation>>& operations, std::in
   for (std::size_t b = 0; b < operations.size(); ++b) {
     buyers.push_back({pid(static_cast<int>(b)), operations[b], b < failures.size() ? failures[b] : ""});
   }
-  CheckResult result = check_history({buyers, tickets, final_state, kOrigin});
+  CheckResult result = check_history({buyers, tickets, final_state, kOrigin, 0, {}});
   REQUIRE(result.anomalies.size() == static_cast<std::size_t>(kAnomalyClasses));
   for (int i = 0; i < kAnomalyClasses; ++i) {
     const AnomalyReport& report = result.anomalies[static_cast<std::size_t>(i)];
