@@ -125,7 +125,8 @@ TEST_CASE("anomaly keys") {
   std::set<std::string_view> keys;
   for (int i = 0; i < kAnomalyClasses; ++i) keys.insert(anomaly_key(static_cast<Anomaly>(i)));
   CHECK(keys.size() == static_cast<std::size_t>(kAnomalyClasses));
-  CHECK(kAnomalyClasses == 12);
+  CHECK(anomaly_key(Anomaly::kLostAcknowledgedSales) == "lost_acknowledged_sales");
+  CHECK(kAnomalyClasses == 13);
   CHECK_FALSE(keys.count("unknown"));
   // The count reaches every class and no further: a class added after
   // kLastAnomaly without becoming it would have a key here.
