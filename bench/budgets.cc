@@ -98,7 +98,7 @@ double checker_rate(std::int64_t operations) {
   for (std::int64_t b = 0; b < buyers; ++b) histories.push_back({static_cast<std::int32_t>(b + 1), ops[b], {}});
   FinalState final_state;
   std::int64_t start = monotonic_ns();
-  CheckResult result = check_history({histories, buyers * per_buyer, final_state, 0});
+  CheckResult result = check_history({histories, buyers * per_buyer, final_state, 0, 0, {}});
   double seconds = seconds_since(start);
   if (!result.valid()) throw RunError("the checker judged a clean history invalid");
   return static_cast<double>(buyers * per_buyer) / seconds;

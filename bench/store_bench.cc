@@ -102,7 +102,7 @@ void BM_Check(benchmark::State& state) {
   FinalState final_state;
   final_state.remaining = 0;
   for (auto _ : state) {
-    CheckResult result = check_history({histories, buyers * per_buyer, final_state, 0});
+    CheckResult result = check_history({histories, buyers * per_buyer, final_state, 0, 0, {}});
     if (!result.valid()) state.SkipWithError("clean history judged invalid");
   }
   state.SetItemsProcessed(state.iterations() * buyers * per_buyer);

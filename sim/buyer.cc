@@ -27,18 +27,21 @@ void strike(FaultAction action, BuyerSlot& slot) {
     case FaultAction::kKill: raise(SIGKILL); break;
     case FaultAction::kTerminate: raise(SIGTERM); break;
     case FaultAction::kPause: raise(SIGSTOP); break;  // the parent sends SIGCONT
+    case FaultAction::kCrash: break;                   // the server's, never a buyer's
   }
 }
 
-// Strikes inside the critical section of the purchase it is armed for.
+// Strikes inside the critical section of the purchase it is armed for, or
+// once its COMMIT has been sent.
 class FaultHook final : public PurchaseHook {
  public:
   FaultHook(const BuyerFault* fault, BuyerSlot& slot) : fault_(fault), slot_(slot) {}
-  void arm(std::int64_t attempt) {
-    armed_ = fault_ && fault_->point == FaultPoint::kInCriticalSection && fault_->attempt == attempt;
-  }
+  void arm(std::int64_t attempt) { armed_ = fault_ && fault_->attempt == attempt; }
   void in_critical_section() override {
-    if (armed_) strike(fault_->action, slot_);
+    if (armed_ && fault_->point == FaultPoint::kInCriticalSection) strike(fault_->action, slot_);
+  }
+  void after_commit_sent() override {
+    if (armed_ && fault_->point == FaultPoint::kAfterCommitSent) strike(fault_->action, slot_);
   }
 
  private:
@@ -122,7 +125,9 @@ void run_buyer(std::int64_t index, const Scenario& scenario, StoreSetup& setup, 
       buy.ticket = bought.ticket;
       buy.retries = bought.retries;
       buy.outcome = bought.outcome;
-      stuck = timed_out(bought.outcome);
+      // A purchase the server's crash cut off is indeterminate, not a wait
+      // that timed out: the buyer goes on.
+      stuck = timed_out(bought.outcome) && !bought.connection_lost;
       if (bought.outcome == Outcome::kSoldOut) break;
     }
     if (stuck) history.mark_stuck();

@@ -218,15 +218,19 @@ class Checker {
       note(Anomaly::kCorruptStore, [&] { return final_state.problem; });
       return;
     }
+    // Sales the buyers were told of that the store no longer holds: counted
+    // here once, not again as lost updates or a short ledger.
+    const std::int64_t lost = check_ledger_list();
+    const std::int64_t kept = sold - lost;
     // The ledger, like the count, holds the acknowledged sales and perhaps
     // some of the indeterminate ones.
-    const std::int64_t most = sold + result_.indeterminate;
-    if (final_state.ledger_sales && (*final_state.ledger_sales < sold || *final_state.ledger_sales > most)) {
+    const std::int64_t most = kept + result_.indeterminate;
+    if (final_state.ledger_sales && (*final_state.ledger_sales < kept || *final_state.ledger_sales > most)) {
       std::int64_t ledger = *final_state.ledger_sales;
       note(Anomaly::kLedgerMismatch, [&] {
         return fmt::format("the store's ledger holds {} sales, the buyers were told of {} ({} indeterminate)", ledger,
                            sold, result_.indeterminate);
-      }, ledger < sold ? sold - ledger : ledger - most);
+      }, ledger < kept ? kept - ledger : ledger - most);
     }
     const std::int64_t remaining = final_state.remaining;
     if (remaining < 0 || remaining > tickets) {
@@ -239,17 +243,63 @@ class Checker {
     }
     // acknowledged <= initial - final <= acknowledged + indeterminate
     const std::int64_t decrements = tickets - remaining;
-    if (sold > decrements) {
+    if (kept > decrements) {
       note(Anomaly::kLostUpdates, [&] {
         return fmt::format("{} sales acknowledged but the count fell by {} ({} -> {}): {} overwritten",
-                           sold, decrements, tickets, remaining, sold - decrements);
-      }, sold - decrements);
+                           kept, decrements, tickets, remaining, kept - decrements);
+      }, kept - decrements);
     } else if (decrements > most) {
       note(Anomaly::kUnacknowledgedSales, [&] {
         return fmt::format("the count fell by {} ({} -> {}) but only {} sales were acknowledged and {} "
                            "indeterminate", decrements, tickets, remaining, sold, result_.indeterminate);
       }, decrements - most);
     }
+  }
+
+  // With the store's ledger listed by operation id: each acknowledged sale
+  // must be in it (else it was lost: a server crash that forgot a commit it
+  // had acknowledged), and each indeterminate purchase is resolved by it.
+  // Returns the sales lost.
+  std::int64_t check_ledger_list() {
+    const FinalState& final_state = input_.final_state;
+    if (!final_state.ledger || input_.operation_stride <= 0) return 0;
+    std::vector<std::uint64_t> ids;
+    ids.reserve(final_state.ledger->size());
+    for (const LedgerSale& sale : *final_state.ledger) ids.push_back(sale.operation_id);
+    std::sort(ids.begin(), ids.end());
+    auto in_ledger = [&](std::uint64_t id) { return std::binary_search(ids.begin(), ids.end(), id); };
+    result_.resolved_by_ledger = true;
+    std::int64_t lost = 0;
+    for (std::size_t b = 0; b < input_.buyers.size(); ++b) {
+      const BuyerHistory& buyer = input_.buyers[b];
+      for (std::size_t o = 0; o < buyer.operations.size(); ++o) {
+        const Operation& op = buyer.operations[o];
+        if (op.kind != OperationKind::kBuy) continue;
+        auto id = static_cast<std::uint64_t>(static_cast<std::int64_t>(b) * input_.operation_stride +
+                                             static_cast<std::int64_t>(o));
+        if (op.outcome == Outcome::kIndeterminate) {
+          ++(in_ledger(id) ? result_.resolved_sold : result_.resolved_unsold);
+        } else if (op.outcome == Outcome::kSold && !in_ledger(id)) {
+          ++lost;
+          note(Anomaly::kLostAcknowledgedSales, [&] { return lost_sale(buyer, op); });
+        }
+      }
+    }
+    return lost;
+  }
+
+  // "sale of #12 acknowledged at +80.1 ms (buyer 4242) was lost in the server
+  // crash at +95.3 ms": the first crash the server came back from after the
+  // sale was acknowledged.
+  std::string lost_sale(const BuyerHistory& buyer, const Operation& op) const {
+    std::string sale = fmt::format("sale of #{} acknowledged at {} (buyer {})", op.ticket,
+                                   at(op.end_ns, input_.origin_ns), buyer.pid);
+    for (const ServerCrash& crash : input_.server_crashes) {
+      if (crash.restarted_ns >= op.end_ns) {
+        return fmt::format("{} was lost in the server crash at {}", sale, at(crash.at_ns, input_.origin_ns));
+      }
+    }
+    return fmt::format("{} is missing from the store's ledger", sale);
   }
 
   // Each buyer's times are already in order (its operations follow one
@@ -309,6 +359,7 @@ std::string_view anomaly_key(Anomaly anomaly) {
     case Anomaly::kCorruptStore: return "corrupt_store";
     case Anomaly::kLedgerMismatch: return "ledger_mismatch";
     case Anomaly::kUnfinishedBuyers: return "unfinished_buyers";
+    case Anomaly::kLostAcknowledgedSales: return "lost_acknowledged_sales";
   }
   return "unknown";
 }

@@ -35,11 +35,12 @@ enum class Anomaly : std::uint8_t {
   kCorruptStore,         // the final store is unreadable or fails its integrity check
   kLedgerMismatch,       // the store's own sales ledger disagrees with the buyers
   kUnfinishedBuyers,     // buyers that did not run to their end
+  kLostAcknowledgedSales,  // acknowledged sales the store's ledger does not hold (lost in a server crash)
 };
 // The last class, and from it how many there are: a class added after it
 // must become it (tests/checker_test.cc fails otherwise, as anomaly_key
 // then names a class beyond the count).
-inline constexpr Anomaly kLastAnomaly = Anomaly::kUnfinishedBuyers;
+inline constexpr Anomaly kLastAnomaly = Anomaly::kLostAcknowledgedSales;
 inline constexpr int kAnomalyClasses = static_cast<int>(kLastAnomaly) + 1;
 
 // "oversold", "duplicate_tickets", ...: the keys of the JSON result.
@@ -56,6 +57,13 @@ struct CheckInput {
   std::int64_t tickets = 0;
   FinalState final_state;
   std::int64_t origin_ns = 0;  // times in examples are given from here
+  // How buyers number their purchases for the store's ledger: operation o
+  // of buyer b is b * operation_stride + o (0: unknown; the ledger's list,
+  // if any, is not read).
+  std::int64_t operation_stride = 0;
+  // The server's crashes, for the examples only: a sale the ledger lacks is
+  // found by its operation id, never by a time.
+  std::vector<ServerCrash> server_crashes;
 };
 
 struct CheckResult {
@@ -66,6 +74,11 @@ struct CheckResult {
   std::int64_t indeterminate = 0;  // purchases that may or may not have sold
   std::int64_t timeouts = 0;       // operations whose wait passed lock_timeout
   std::int64_t retries = 0;
+  // Indeterminate purchases the store's ledger resolves (when it lists its
+  // sales by operation id): those it holds committed, the others did not.
+  bool resolved_by_ledger = false;
+  std::int64_t resolved_sold = 0;
+  std::int64_t resolved_unsold = 0;
   std::vector<AnomalyReport> anomalies;  // one per class, every class
 
   bool valid() const;

@@ -35,6 +35,13 @@ struct MonitorSample {
   Outcome outcome = Outcome::kOk;
 };
 
+// A crash of the store's server, as the runner made it (monotonic ns): the
+// immediate shutdown sent at `at_ns`, the server back at `restarted_ns`.
+struct ServerCrash {
+  std::int64_t at_ns = 0;
+  std::int64_t restarted_ns = 0;
+};
+
 // One buyer's operations, as the checker and the metrics read them.
 struct BuyerHistory {
   std::int32_t pid = 0;

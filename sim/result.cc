@@ -32,7 +32,8 @@ Result make_result(const RunRecord& record) {
       if (!process.error.empty()) histories[i].failure += ": " + process.error;
     }
   }
-  result.check = check_history({histories, record.scenario.tickets, record.final_state, record.start_ns});
+  result.check = check_history({histories, record.scenario.tickets, record.final_state, record.start_ns,
+                                record.history->capacity(), record.server_crashes});
   result.verdict = !record.interrupted_by.empty() ? Verdict::kInterrupted
                    : record.stuck                   ? Verdict::kStuck
                    : result.check.valid()           ? Verdict::kValid

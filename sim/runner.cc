@@ -62,7 +62,7 @@ std::vector<std::optional<BuyerFault>> plan_buyer_faults(const Scenario& scenari
   for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[splitmix64(random) % i]);
   std::size_t next = 0;
   for (const Fault& fault : scenario.faults) {
-    if (fault.seller) continue;
+    if (fault.seller || fault.server) continue;
     for (std::int64_t n = 0; n < fault.count; ++n) {
       if (next == order.size()) {
         throw InputError(fmt::format("{}: faults hit more buyers than the {} there are", scenario.file,
@@ -88,6 +88,7 @@ StoreOptions store_options(const Scenario& scenario) {
   options.postgres_full_page_writes = scenario.postgres_full_page_writes;
   for (const Fault& fault : scenario.faults) {
     if (fault.seller) options.kill_seller_after_sales = fault.attempt;
+    if (fault.server && fault.action == FaultAction::kCrash) options.postgres_crash_tuning = true;
   }
   return options;
 }
@@ -102,8 +103,18 @@ class Run {
         signals_(signals),
         children_(signals), faults_(plan_buyer_faults(scenario)),
         pids_(static_cast<std::size_t>(scenario.buyers), 0),
-        statuses_(static_cast<std::size_t>(scenario.buyers), -1) {
+        statuses_(static_cast<std::size_t>(scenario.buyers), -1),
+        sales_read_(static_cast<std::size_t>(scenario.buyers), 0) {
     buyer_index_.reserve(static_cast<std::size_t>(scenario.buyers));
+    for (const Fault& fault : scenario.faults) {
+      if (fault.server) server_faults_.push_back({&fault, false});
+    }
+  }
+
+  // A server left paused by a run that ends in any way (an exception, a
+  // Ctrl-C) is resumed.
+  ~Run() {
+    if (server_paused_) setup_.resume_server();
   }
 
   void execute() {
@@ -148,8 +159,8 @@ class Run {
       std::string what = fmt::format("{} {} at purchase {}", fault_action_name(fault->action),
                                      fault_point_name(fault->point), fault->attempt);
       if (fault->action == FaultAction::kPause) what += fmt::format(" for {}", format_duration(fault->pause));
+      fault_buyers_.push_back({record_.faults.size(), index});
       record_.faults.push_back({pid, what, false});
-      fault_buyers_.push_back(index);
     }
   }
 
@@ -209,6 +220,10 @@ class Run {
     for (const auto& [pid, at] : resume_at_) {
       timeout_ms = std::min<int>(timeout_ms, static_cast<int>(std::max<std::int64_t>(0, (at - now) / 1'000'000)));
     }
+    if (server_paused_) {
+      timeout_ms = std::min<int>(timeout_ms,
+                                 static_cast<int>(std::max<std::int64_t>(0, (resume_server_at_ - now) / 1'000'000)));
+    }
     timespec timeout{timeout_ms / 1000, (timeout_ms % 1000) * 1'000'000L};
     const timespec now_only{};
     bool child_changed = false;
@@ -236,12 +251,74 @@ class Run {
         ++it;
       }
     }
+    strike_server(now);
     if (history_.stuck() && !record_.stuck) {
       record_.stuck = true;
       record_.stuck_at_ns = monotonic_ns() - record_.start_ns;
       record_.stuck_reason = setup_.describe_stuck();
     }
     report_progress(now);
+  }
+
+  // Acknowledged sales so far. An operation is read once its buyer has
+  // begun the next one (the release store of `recorded` publishes it), or
+  // once the buyer is done.
+  std::int64_t sales_so_far() {
+    for (std::int64_t i = 0; i < scenario_.buyers; ++i) {
+      if (pids_[i] == 0) continue;
+      const BuyerSlot& slot = history_.slot(i);
+      std::uint32_t recorded = slot.recorded.load(std::memory_order_acquire);
+      std::uint32_t complete = statuses_[i] != -1 ? recorded : (recorded > 0 ? recorded - 1 : 0);
+      const Operation* operations = history_.operations(i);
+      for (std::uint32_t& o = sales_read_[i]; o < complete; ++o) {
+        if (operations[o].kind == OperationKind::kBuy && operations[o].outcome == Outcome::kSold) ++sales_;
+      }
+    }
+    return sales_;
+  }
+
+  // The server's planned faults, each once its time or its sales have come;
+  // and the end of a server's pause.
+  void strike_server(std::int64_t now) {
+    if (server_paused_ && now >= resume_server_at_) {
+      setup_.resume_server();
+      server_paused_ = false;
+    }
+    if (record_.start_ns == 0 || ended()) return;
+    for (ServerFault& planned : server_faults_) {
+      if (planned.done) continue;
+      const Fault& fault = *planned.fault;
+      bool due = fault.after_sales > 0 ? sales_so_far() >= fault.after_sales
+                                       : now - record_.start_ns >= fault.at.count();
+      if (!due) continue;
+      planned.done = true;
+      std::string when = fault.after_sales > 0 ? fmt::format("after {} sales", fault.after_sales)
+                                               : fmt::format("at {}", format_duration(fault.at));
+      pid_t server = setup_.server_pid();
+      std::int64_t at = monotonic_ns();
+      try {
+        if (fault.action == FaultAction::kCrash) {
+          setup_.crash_server();
+          std::int64_t back = monotonic_ns();
+          record_.server_crashes.push_back({at, back});
+          record_.faults.push_back(
+              {server, fmt::format("crash the server {} (+{:.1f} ms): immediate shutdown, restarted in {:.1f} ms as "
+                                   "pid {}", when, static_cast<double>(at - record_.start_ns) / 1e6,
+                                   static_cast<double>(back - at) / 1e6, setup_.server_pid()),
+               true});
+        } else {
+          setup_.pause_server();
+          server_paused_ = true;
+          resume_server_at_ = at + fault.pause.count();
+          record_.faults.push_back({server, fmt::format("pause the server {} (+{:.1f} ms) for {}", when,
+                                                        static_cast<double>(at - record_.start_ns) / 1e6,
+                                                        format_duration(fault.pause)),
+                                  true});
+        }
+      } catch (const StoreError& e) {
+        throw RunError(e.what());
+      }
+    }
   }
 
   // -P: a sample every interval from the first release on.
@@ -258,8 +335,10 @@ class Run {
 
   void on_child_event(pid_t pid, int status) {
     if (WIFSTOPPED(status)) {
-      // A buyer that paused itself: resume it after its pause.
+      // A buyer that paused itself: resume it after its pause. (A server
+      // the runner paused is its own to resume.)
       auto buyer = buyer_index_.find(pid);
+      if (buyer == buyer_index_.end()) return;
       Duration pause = buyer != buyer_index_.end() && faults_[buyer->second] ? faults_[buyer->second]->pause : Duration{0};
       resume_at_[pid] = monotonic_ns() + pause.count();
       return;
@@ -274,6 +353,10 @@ class Run {
   // Ends whatever still runs, and records how every buyer ended.
   void finish() {
     handle_events(0);  // a signal that came with the last buyers' ends
+    if (server_paused_) {
+      setup_.resume_server();
+      server_paused_ = false;
+    }
     std::int64_t end = monotonic_ns();
     if (monitor_pid_ > 0) children_.stop(monitor_pid_, SIGTERM);
     if (record_.seller_pid > 0 && children_.alive(record_.seller_pid)) {
@@ -288,8 +371,8 @@ class Run {
       if (auto buyer = buyer_index_.find(pid); buyer != buyer_index_.end()) killed_by_runner[buyer->second] = true;
     }
     record_.inventory = history_.monitor_samples();
-    for (std::size_t f = 0; f < fault_buyers_.size(); ++f) {
-      record_.faults[f].carried_out = history_.slot(fault_buyers_[f]).struck.load(std::memory_order_acquire) != 0;
+    for (const auto& [fault, buyer] : fault_buyers_) {
+      record_.faults[fault].carried_out = history_.slot(buyer).struck.load(std::memory_order_acquire) != 0;
     }
 
     for (std::int64_t i = 0; i < scenario_.buyers; ++i) {
@@ -317,11 +400,21 @@ class Run {
   const BlockedSignals& signals_;
   Children children_;
   std::vector<std::optional<BuyerFault>> faults_;
-  std::vector<std::int64_t> fault_buyers_;  // the buyer of each of record_.faults, in order
+  // Each buyer fault: its place in record_.faults, and its buyer.
+  std::vector<std::pair<std::size_t, std::int64_t>> fault_buyers_;
   std::vector<pid_t> pids_;
   std::vector<int> statuses_;  // -1 until reaped
   std::unordered_map<pid_t, std::int64_t> buyer_index_;  // reserved: no allocation per fork
   std::map<pid_t, std::int64_t> resume_at_;
+  struct ServerFault {
+    const Fault* fault;
+    bool done;
+  };
+  std::vector<ServerFault> server_faults_;
+  bool server_paused_ = false;
+  std::int64_t resume_server_at_ = 0;
+  std::vector<std::uint32_t> sales_read_;  // operations read, per buyer
+  std::int64_t sales_ = 0;
   pid_t monitor_pid_ = 0;
   std::optional<ProgressReader> progress_;
   std::int64_t next_progress_ns_ = 0;
@@ -383,19 +476,36 @@ void check_runnable(const Scenario& scenario) {
     throw InputError(fmt::format("{}: a fault with target \"seller\" needs a strategy with a seller (queue), not {}",
                                  scenario.file, scenario.strategy));
   }
-  // A fault no buyer (or seller) can reach would be planned and never
-  // happen: refuse it.
   for (const Fault& fault : scenario.faults) {
+    std::string_view where = fault.where.empty() ? std::string_view(scenario.file) : std::string_view(fault.where);
+    if (!fault.server && fault.point == FaultPoint::kAfterCommitSent && !strategy->server) {
+      throw InputError(fmt::format("{}: point \"after-commit-sent\" needs a strategy that sends a COMMIT to a "
+                                   "server (postgres-*); {} has none",
+                                   where, scenario.strategy));
+    }
+    // A fault no buyer (or seller) can reach would be planned and never
+    // happen: refuse it.
     if (fault.seller && fault.attempt > scenario.tickets) {
-      throw InputError(fmt::format("{}: a seller fault after {} sales cannot happen: there are only {}", scenario.file,
+      throw InputError(fmt::format("{}: a seller fault after {} sales cannot happen: there are only {}", where,
                                    fault.attempt, plural(scenario.tickets, "ticket")));
     }
-    if (!fault.seller && fault.attempt > scenario.max_attempts()) {
+    if (!fault.seller && !fault.server && fault.attempt > scenario.max_attempts()) {
       throw InputError(fmt::format(
-          "{}: a fault at purchase {} cannot happen: each buyer makes at most {} ({})", scenario.file, fault.attempt,
+          "{}: a fault at purchase {} cannot happen: each buyer makes at most {} ({})", where, fault.attempt,
           plural(scenario.max_attempts(), "purchase"),
           scenario.attempts ? fmt::format("attempts = {}", *scenario.attempts)
                             : fmt::format("until sold out, {} + 1", plural(scenario.tickets, "ticket"))));
+    }
+    if (!fault.server) continue;
+    if (!strategy->server) {
+      throw InputError(fmt::format("{}: a fault with target \"server\" needs a strategy with a database server "
+                                   "(postgres-*); {} has none",
+                                   where, scenario.strategy));
+    }
+    if (!scenario.postgres_conninfo.empty()) {
+      throw InputError(fmt::format("{}: a fault with target \"server\" needs the run's own embedded server; "
+                                   "ticketsim does not {} a server named by conninfo",
+                                   where, fault.action == FaultAction::kCrash ? "crash" : "pause"));
     }
   }
 }

@@ -66,6 +66,7 @@ struct RunRecord {
   std::int64_t window_ns = 0;  // barrier release to last buyer done
   std::int64_t start_ns = 0;   // first barrier release (monotonic)
   std::vector<PlannedFault> faults;
+  std::vector<ServerCrash> server_crashes;  // server-crash faults, as made
   // stuck: a wait passed lock_timeout; the run was ended there.
   bool stuck = false;
   std::string stuck_reason;

@@ -50,10 +50,12 @@ struct Named {
   std::string_view name;
 };
 constexpr Named<FaultAction> kFaultActions[] = {
-    {FaultAction::kKill, "kill"}, {FaultAction::kTerminate, "terminate"}, {FaultAction::kPause, "pause"}};
+    {FaultAction::kKill, "kill"}, {FaultAction::kTerminate, "terminate"}, {FaultAction::kPause, "pause"},
+    {FaultAction::kCrash, "crash"}};
 constexpr Named<FaultPoint> kFaultPoints[] = {{FaultPoint::kBeforeLock, "before-lock"},
                                               {FaultPoint::kInCriticalSection, "in-critical-section"},
-                                              {FaultPoint::kAfterWriteBeforeAck, "after-write-before-ack"}};
+                                              {FaultPoint::kAfterWriteBeforeAck, "after-write-before-ack"},
+                                              {FaultPoint::kAfterCommitSent, "after-commit-sent"}};
 
 template <typename Value, std::size_t N>
 std::string_view name_in(const Named<Value> (&table)[N], Value value) {
@@ -79,7 +81,8 @@ constexpr std::array<std::string_view, 3> kDelayKeys = {"search", "purchase", "j
 constexpr std::array<std::string_view, 3> kStoreKeys = {"json_write", "journal_mode", "synchronous"};
 constexpr std::array<std::string_view, 6> kPostgresKeys = {"conninfo", "isolation", "max_tries", "synchronous_commit",
                                                            "fsync", "full_page_writes"};
-constexpr std::array<std::string_view, 6> kFaultKeys = {"action", "target", "point", "count", "attempt", "duration"};
+constexpr std::array<std::string_view, 8> kFaultKeys = {"action",  "target",   "point", "count",
+                                                        "attempt", "duration", "at",    "after_sales"};
 constexpr std::array<std::string_view, 1> kExpectKeys = {"verdict"};
 
 [[noreturn]] void fail(std::string_view where, std::string_view message) {
@@ -274,16 +277,26 @@ void read_postgres(Scenario& scenario, const toml::table& table) {
 void read_fault(Scenario& scenario, const toml::table& table, const Key& where) {
   reject_unknown_keys(table, kFaultKeys, scenario.file, "faults.");
   Fault fault;
+  fault.where = where.where();
   bool has_action = false, has_duration = false;
+  // The keys that only a buyer's fault, or only the server's, takes: the
+  // first one given, to name it.
+  std::optional<Key> buyer_key, server_key, point_key, target_key, action_key;
   for (const auto& [name, node] : table) {
     Key key(scenario.file, "faults." + std::string(name.str()), name.source());
     if (name == "action") {
       fault.action = named_value(key, node, kFaultActions);
       has_action = true;
+      action_key.emplace(key);
     } else if (name == "target") {
-      fault.seller = choice_value(key, node, {"buyers", "seller"}) == "seller";
+      std::string target = choice_value(key, node, {"buyers", "seller", "server"});
+      fault.seller = target == "seller";
+      fault.server = target == "server";
+      target_key.emplace(key);
     } else if (name == "point") {
       fault.point = named_value(key, node, kFaultPoints);
+      point_key.emplace(key);
+      if (!buyer_key) buyer_key.emplace(key);
     } else if (name == "count") {
       fault.count = integer_value(key, node);
       std::int64_t fewest = scenario.buyer_counts.empty()
@@ -292,20 +305,48 @@ void read_fault(Scenario& scenario, const toml::table& table, const Key& where) 
       if (fault.count < 1 || fault.count > fewest) {
         key.fail(fmt::format("must be from 1 to the number of buyers, {} (got {})", fewest, fault.count));
       }
+      if (!buyer_key) buyer_key.emplace(key);
     } else if (name == "attempt") {
       fault.attempt = integer_value(key, node);
       if (fault.attempt < 1) key.fail(fmt::format("must be 1 or more (got {})", fault.attempt));
+      if (!buyer_key) buyer_key.emplace(key);
     } else if (name == "duration") {
       fault.pause = duration_value(key, node);
       has_duration = true;
+    } else if (name == "at") {
+      fault.at = duration_value(key, node);
+      if (!server_key) server_key.emplace(key);
+    } else if (name == "after_sales") {
+      fault.after_sales = integer_value(key, node);
+      if (fault.after_sales < 1) key.fail(fmt::format("must be 1 or more (got {})", fault.after_sales));
+      if (!server_key) server_key.emplace(key);
     }
   }
-  if (!has_action) where.fail("a fault needs an action: \"kill\", \"terminate\" or \"pause\"");
+  if (!has_action) where.fail("a fault needs an action: \"kill\", \"terminate\", \"pause\" or \"crash\"");
   if (fault.action == FaultAction::kPause && (!has_duration || fault.pause.count() == 0)) {
     where.fail("a pause needs a duration longer than 0");
   }
   if (fault.action != FaultAction::kPause && has_duration) where.fail("only a pause takes a duration");
   if (fault.seller && fault.action != FaultAction::kKill) where.fail("the seller can only be killed");
+  if (fault.server) {
+    if (fault.action != FaultAction::kCrash && fault.action != FaultAction::kPause) {
+      action_key->fail("the server can be crashed (\"crash\") or paused (\"pause\"), not killed or terminated");
+    }
+    if (buyer_key) buyer_key->fail("a buyer's key; a fault with target \"server\" takes 'at' or 'after_sales'");
+    if (!table.contains("at") && !table.contains("after_sales")) {
+      target_key->fail("a server fault needs 'at' (a time from the start) or 'after_sales' (a number of sales)");
+    }
+    if (table.contains("at") && table.contains("after_sales")) {
+      server_key->fail("give either 'at' or 'after_sales', not both");
+    }
+    fault.where = target_key->where();
+  } else {
+    if (fault.action == FaultAction::kCrash) {
+      action_key->fail("only the server can be crashed: add target = \"server\"");
+    }
+    if (server_key) server_key->fail("only a fault with target \"server\" takes 'at' or 'after_sales'");
+    if (point_key) fault.where = point_key->where();
+  }
   scenario.faults.push_back(fault);
 }
 

@@ -26,21 +26,34 @@ std::string_view verdict_name(Verdict verdict);
 // never interrupted), or nullopt.
 std::optional<Verdict> verdict_named(std::string_view name);
 
-enum class FaultAction { kKill, kTerminate, kPause };
-enum class FaultPoint { kBeforeLock, kInCriticalSection, kAfterWriteBeforeAck };
+// kCrash: the server only (an immediate shutdown, then a restart).
+enum class FaultAction { kKill, kTerminate, kPause, kCrash };
+// kAfterCommitSent: a PostgreSQL purchase's COMMIT has gone to the server,
+// its answer not yet read.
+enum class FaultPoint { kBeforeLock, kInCriticalSection, kAfterWriteBeforeAck, kAfterCommitSent };
 
 std::string_view fault_action_name(FaultAction action);
 std::string_view fault_point_name(FaultPoint point);
 
 // A fault a scenario plans: `count` buyers, chosen from the seed, each hit at
-// its `attempt`-th purchase; or the queue's seller, after `attempt` sales.
+// its `attempt`-th purchase; or the queue's seller, after `attempt` sales;
+// or the embedded database server, crashed (and restarted) or paused at a
+// time from the release of the buyers or after a number of sales.
 struct Fault {
   FaultAction action = FaultAction::kKill;
   bool seller = false;
+  bool server = false;
   FaultPoint point = FaultPoint::kInCriticalSection;
   std::int64_t count = 1;
   std::int64_t attempt = 1;
-  Duration pause{0};  // kPause: how long the buyer stays stopped
+  Duration pause{0};  // kPause: how long the buyer (or the server) stays stopped
+  // The server's: when, from the release of the buyers; or after how many
+  // acknowledged sales (0: `at` applies).
+  Duration at{0};
+  std::int64_t after_sales = 0;
+  // "file:line:col: key 'faults.point'": where the fault's strategy-bound
+  // key stands, for the checks made once the strategy is known.
+  std::string where;
 };
 
 struct Delays {

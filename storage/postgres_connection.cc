@@ -87,6 +87,49 @@ void PgConnection::prepare(const std::string& name, const std::string& sql, int 
   if (!result.ok()) {
     throw StoreError(fmt::format("PostgreSQL: cannot prepare '{}': {}", sql, broken() ? error() : result.error()));
   }
+  remembered_.push_back({name, sql, parameters});
+}
+
+void PgConnection::session(const std::string& sql) {
+  run(sql);
+  remembered_.push_back({"", sql, 0});
+}
+
+bool PgConnection::send(const std::string& sql) { return PQsendQuery(conn_, sql.c_str()) == 1; }
+
+PgResult PgConnection::receive() {
+  PgResult first;
+  bool have = false;
+  // Every result up to the end (a bounded number: one per statement sent,
+  // or an error and then the end); the first is the answer.
+  for (int i = 0; i < 64; ++i) {
+    PGresult* result = PQgetResult(conn_);
+    if (!result) break;
+    if (!have) {
+      first = PgResult(result);
+      have = true;
+    } else {
+      PQclear(result);
+    }
+  }
+  return first;
+}
+
+bool PgConnection::reconnect() {
+  PQreset(conn_);
+  if (PQstatus(conn_) != CONNECTION_OK) return false;
+  for (const Statement& statement : remembered_) {
+    PgResult result(statement.name.empty()
+                        ? PQexec(conn_, statement.sql.c_str())
+                        : PQprepare(conn_, statement.name.c_str(), statement.sql.c_str(), statement.parameters, nullptr));
+    if (!result.ok()) return false;
+  }
+  return true;
+}
+
+bool connection_lost(const PgConnection& connection, const PgResult& result) {
+  std::string_view state = result.sqlstate();
+  return connection.broken() || state.starts_with("57P") || state.starts_with("08");
 }
 
 PgResult PgConnection::exec_prepared(const std::string& name, std::initializer_list<std::string_view> parameters) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/store.h"
 
@@ -74,8 +75,19 @@ class PgConnection {
 
   // Runs `sql` (one or more statements, no parameters); throws StoreError.
   void run(const std::string& sql);
+  // Runs `sql` as run() does, and again on every new session reconnect()
+  // opens (a SET).
+  void session(const std::string& sql);
   // Runs `sql`; the result, failed or not.
   PgResult exec(const std::string& sql);
+  // Sends `sql` without waiting for its answer; false when it could not be
+  // sent (the connection is gone). receive() then reads the answer.
+  bool send(const std::string& sql);
+  PgResult receive();
+  // After the server dropped the connection: one try at a new one, with
+  // every session() setting and prepared statement made again. False when
+  // the server does not accept it (yet).
+  bool reconnect();
   // Prepares `sql` as statement `name` on this connection; throws StoreError.
   void prepare(const std::string& name, const std::string& sql, int parameters);
   // Runs prepared statement `name` with text parameters.
@@ -94,7 +106,18 @@ class PgConnection {
  private:
   PGconn* conn_ = nullptr;
   std::chrono::nanoseconds connect_time_{0};
+  struct Statement {
+    std::string name;  // empty: a session() statement
+    std::string sql;
+    int parameters = 0;
+  };
+  std::vector<Statement> remembered_;  // made again by reconnect()
 };
+
+// SQLSTATEs (and none at all) that mean the server went away: the
+// connection is broken, or the server is shutting down (class 57P) or
+// cannot be reached (class 08).
+bool connection_lost(const PgConnection& connection, const PgResult& result);
 
 // The tables of one run, named from its run id, so that runs on one server
 // never meet and nothing else in the database is touched.

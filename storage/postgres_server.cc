@@ -82,11 +82,41 @@ std::optional<int> wait_for(pid_t pid, std::chrono::milliseconds timeout) {
   }
 }
 
+// The children of `parent`, from /proc (each /proc/<pid>/stat's fourth
+// field). PostgreSQL's backends each make a session of their own, so no
+// process group holds them all.
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> children;
+  std::error_code error;
+  for (std::filesystem::directory_iterator it("/proc", error), end; !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(it->path() / "stat");
+    std::string text;
+    std::getline(in, text);
+    std::size_t paren = text.rfind(')');
+    if (paren == std::string::npos) continue;
+    char state = 0;
+    long ppid = 0;
+    if (std::sscanf(text.c_str() + paren + 1, " %c %ld", &state, &ppid) == 2 && ppid == parent) {
+      children.push_back(static_cast<pid_t>(std::stol(name)));
+    }
+  }
+  return children;
+}
+
+// SIGCONT to a server and every child of it: a stopped process would not
+// see the shutdown it is sent.
+void continue_server(pid_t pid) {
+  ::kill(pid, SIGCONT);
+  for (pid_t child : children_of(pid)) ::kill(child, SIGCONT);
+}
+
 // Ends a process this one need not be the parent of: SIGQUIT (PostgreSQL's
 // immediate shutdown), then SIGKILL if it is still there after `timeout`.
 void stop_process(pid_t pid, std::chrono::milliseconds timeout) {
   ::kill(pid, SIGQUIT);
-  ::kill(pid, SIGCONT);  // a stopped server would not see it
+  continue_server(pid);  // a stopped server would not see it
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!process_gone(pid) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -394,7 +424,7 @@ class PostgresServer::Postmaster {
   ~Postmaster() {
     if (::getpid() != owner_) return;
     ::kill(pid_, SIGQUIT);
-    ::kill(pid_, SIGCONT);
+    continue_server(pid_);
     if (!wait_for(pid_, kStopTimeout)) {
       ::kill(pid_, SIGKILL);
       wait_for(pid_, kStopTimeout);
@@ -497,20 +527,33 @@ void PostgresServer::start_as(const User& user, const PostgresServerOptions& opt
   }
   initialized_ = true;
 
+  account_ = std::make_unique<User>(user);
+  options_ = options;
+  start_postmaster();
+}
+
+void PostgresServer::start_postmaster() {
+  const std::filesystem::path& dir = directory_->path();
+  const PostgresServerOptions& options = options_;
   // No TCP: listen_addresses is empty; the socket is in the directory.
   // Dynamic shared memory in files under data/ (mmap), not in /dev/shm:
   // whatever an immediate shutdown leaves goes with the directory.
   auto on_off = [](bool value) { return std::string(value ? "on" : "off"); };
-  Command postgres({(bindir_ / "postgres").string(), "-D", (dir / "data").string(), "-k", dir.string(), "-p", "5432",
-                    "-c", "listen_addresses=", "-c", "fsync=" + on_off(options.fsync), "-c",
-                    "synchronous_commit=" + options.synchronous_commit, "-c",
-                    "full_page_writes=" + on_off(options.full_page_writes), "-c",
-                    fmt::format("max_connections={}", options.max_connections), "-c",
-                    "dynamic_shared_memory_type=mmap", "-c", "unix_socket_permissions=0700"},
-                   bindir_);
+  std::vector<std::string> args{(bindir_ / "postgres").string(), "-D", (dir / "data").string(), "-k", dir.string(),
+                                "-p", "5432", "-c", "listen_addresses=", "-c", "fsync=" + on_off(options.fsync), "-c",
+                                "synchronous_commit=" + options.synchronous_commit, "-c",
+                                "full_page_writes=" + on_off(options.full_page_writes), "-c",
+                                fmt::format("max_connections={}", options.max_connections), "-c",
+                                "dynamic_shared_memory_type=mmap", "-c", "unix_socket_permissions=0700"};
+  if (options.crash_tuning) {
+    for (const char* setting : {"wal_writer_delay=10s", "autovacuum=off", "bgwriter_lru_maxpages=0"}) {
+      args.insert(args.end(), {"-c", setting});
+    }
+  }
+  Command postgres(std::move(args), bindir_);
   {
     Fd log = open_log(dir / "server.log");
-    pid_t pid = spawn(postgres, user, dir, log.get(), true);
+    pid_t pid = spawn(postgres, *account_, dir, log.get(), true);
     if (pid < 0) throw StoreError(fmt::format("cannot fork postgres: {}", std::strerror(errno)));
     postmaster_ = std::make_unique<Postmaster>(pid, *watchdog_);
   }
@@ -530,7 +573,29 @@ void PostgresServer::start_as(const User& user, const PostgresServerOptions& opt
   }
 }
 
-PostgresServer::~PostgresServer() = default;
+void PostgresServer::crash_and_restart() {
+  resume();
+  // The Postmaster's end is the crash: SIGQUIT, and a wait until it (and
+  // every backend, which it waits for) is gone.
+  postmaster_.reset();
+  start_postmaster();
+}
+
+void PostgresServer::pause() {
+  if (paused_ || !postmaster_) return;
+  paused_ = true;
+  pid_t pid = postmaster_->pid();
+  ::kill(pid, SIGSTOP);
+  for (pid_t child : children_of(pid)) ::kill(child, SIGSTOP);
+}
+
+void PostgresServer::resume() {
+  if (!paused_) return;
+  paused_ = false;
+  if (postmaster_) continue_server(postmaster_->pid());
+}
+
+PostgresServer::~PostgresServer() { resume(); }
 
 const std::filesystem::path& PostgresServer::directory() const { return directory_->path(); }
 pid_t PostgresServer::pid() const { return postmaster_->pid(); }

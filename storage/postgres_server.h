@@ -23,6 +23,11 @@ struct PostgresServerOptions {
   std::string synchronous_commit = "on";  // on, off, local, remote_write, remote_apply
   bool full_page_writes = true;
   std::int64_t max_connections = 100;
+  // For a planned crash: WAL written only by the WAL writer, and by it only
+  // every 10 s or a full page at a time (wal_writer_delay = 10s, no
+  // autovacuum, no background writer), so that an immediate shutdown loses
+  // the last asynchronous commits (synchronous_commit = off) every time.
+  bool crash_tuning = false;
 };
 
 // The directory that holds initdb and postgres: `pg_config --bindir` when it
@@ -50,6 +55,19 @@ class PostgresServer {
   pid_t pid() const;           // the postmaster
   pid_t watchdog_pid() const;
   const std::string& user() const { return user_; }  // the account the server runs as
+
+  // A crash: an immediate shutdown (SIGQUIT to the postmaster, as `pg_ctl
+  // stop -m immediate`: every process ends at once, nothing is flushed),
+  // then a start from the same data directory (crash recovery replays what
+  // reached the WAL files). Returns once it accepts connections. Throws
+  // StoreError. Forks: call it while no thread runs.
+  void crash_and_restart();
+  // SIGSTOP to the postmaster, then to each of its children (found in
+  // /proc: the postmaster, stopped first, forks no more); resume() sends
+  // SIGCONT to them all. resume() is harmless when nothing is paused.
+  void pause();
+  void resume();
+  bool paused() const { return paused_; }
   std::chrono::nanoseconds start_time() const { return start_time_; }  // initdb to ready
 
   class Directory;
@@ -59,6 +77,9 @@ class PostgresServer {
 
  private:
   void start_as(const User& user, const PostgresServerOptions& options);
+  // Starts the postmaster on the initialized cluster and waits until it
+  // accepts connections.
+  void start_postmaster();
 
   // initdb succeeded: a failure after it is the server's, not the account's,
   // and another account would fail the same way.
@@ -68,6 +89,9 @@ class PostgresServer {
   std::string user_;
   std::string conninfo_;
   std::chrono::nanoseconds start_time_{0};
+  std::unique_ptr<User> account_;
+  PostgresServerOptions options_;
+  bool paused_ = false;
   // Declared in the order they are made, so that they go in reverse: the
   // server stops, then the watchdog ends, then the directory is removed.
   std::unique_ptr<Directory> directory_;

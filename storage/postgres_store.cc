@@ -20,9 +20,9 @@ PostgresStore::PostgresStore(const PostgresContext& context)
   // SQLSTATE 55P03: the run is stuck, as with the other strategies' locks.
   auto timeout_ms = std::max<std::int64_t>(
       1, std::chrono::duration_cast<std::chrono::milliseconds>(options.lock_timeout).count());
-  connection_.run(fmt::format("SET lock_timeout = {}", timeout_ms));
+  connection_.session(fmt::format("SET lock_timeout = {}", timeout_ms));
   // Per session, so that it holds on a server the user named as well.
-  connection_.run(fmt::format("SET synchronous_commit = {}", options.postgres_synchronous_commit));
+  connection_.session(fmt::format("SET synchronous_commit = {}", options.postgres_synchronous_commit));
   const PostgresTables& tables = context_.tables;
   if (context_.layout == PostgresLayout::kTicketRows) {
     connection_.prepare("search", fmt::format("SELECT count(*) FROM {}", tables.tickets), 0);
@@ -35,6 +35,7 @@ PostgresStore::PostgresStore(const PostgresContext& context)
 }
 
 SearchResult PostgresStore::search() {
+  if (connection_.broken() && !reconnect()) return {Outcome::kTimeout, 0};
   PgResult result = connection_.exec_prepared("search");
   if (!result.ok() || result.rows() != 1) {
     return {result.sqlstate() == kLockNotAvailable ? Outcome::kTimeout : Outcome::kError, 0};
@@ -57,31 +58,53 @@ BuyResult PostgresStore::buy(const BuyRequest& request) {
   };
   const std::int64_t max_tries = std::max<std::int64_t>(1, context_.options.postgres_max_tries);
   for (std::int64_t tries = 1;; ++tries) {
+    // The server went away (a crash): a new connection first, within
+    // lock_timeout; past it the purchase timed out, having done nothing.
+    if (connection_.broken() && !reconnect()) return ended(Outcome::kTimeout);
     PostgresAttempt tried;
+    bool cut_off = false;  // the server went away before the COMMIT was sent
     PgResult begin = connection_.exec(context_.begin);
     if (!begin.ok()) {
+      cut_off = connection_lost(connection_, begin);
       tried = PostgresAttempt::failed(std::move(begin));
     } else {
       tried = attempt(request);
+      if (tried.kind == PostgresAttempt::Kind::kFailed) cut_off = connection_lost(connection_, tried.failure);
       if (tried.kind == PostgresAttempt::Kind::kDone) {
-        PgResult commit = connection_.exec("COMMIT");
-        if (commit.ok()) {
-          BuyResult result = tried.result;
-          result.retries = counts.retries;
-          result.serialization_failures = counts.serialization_failures;
-          result.deadlock_failures = counts.deadlock_failures;
-          return result;
+        // COMMIT sent, then the fault point, then its answer read.
+        if (!connection_.send("COMMIT")) {
+          cut_off = true;  // never sent: nothing was committed
+        } else {
+          if (request.hook) request.hook->after_commit_sent();
+          PgResult commit = connection_.receive();
+          if (commit.ok()) {
+            BuyResult result = tried.result;
+            result.retries = counts.retries;
+            result.serialization_failures = counts.serialization_failures;
+            result.deadlock_failures = counts.deadlock_failures;
+            return result;
+          }
+          // No answer: the server may have committed the sale before the
+          // connection broke. The ledger will tell.
+          if (connection_lost(connection_, commit)) {
+            if (tried.result.outcome != Outcome::kSold) {
+              BuyResult result = tried.result;  // sold-out: nothing to commit
+              result.retries = counts.retries;
+              return result;
+            }
+            BuyResult result = ended(Outcome::kIndeterminate);
+            result.connection_lost = true;
+            return result;
+          }
+          tried = PostgresAttempt::failed(std::move(commit));
         }
-        // No answer: the server may have committed the sale before the
-        // connection broke. The ledger will tell.
-        if (connection_.broken()) {
-          return ended(tried.result.outcome == Outcome::kSold ? Outcome::kIndeterminate : Outcome::kError);
-        }
-        tried = PostgresAttempt::failed(std::move(commit));
       }
     }
-    if (connection_.in_transaction()) connection_.exec("ROLLBACK");
-    if (tried.kind == PostgresAttempt::Kind::kFailed) {
+    if (!cut_off && connection_.in_transaction()) connection_.exec("ROLLBACK");
+    if (cut_off) {
+      // Cut off before the COMMIT: the transaction died with its backend.
+      // Tried again on a new connection.
+    } else if (tried.kind == PostgresAttempt::Kind::kFailed) {
       std::string_view state = tried.failure.sqlstate();
       if (state == kSerializationFailure) {
         ++counts.serialization_failures;
@@ -95,8 +118,21 @@ BuyResult PostgresStore::buy(const BuyRequest& request) {
     }
     if (tries >= max_tries) return ended(Outcome::kError);
     ++counts.retries;
-    backoff(counts.retries);
+    if (!cut_off) backoff(counts.retries);
   }
+}
+
+bool PostgresStore::reconnect() {
+  auto deadline = std::chrono::steady_clock::now() + context_.options.lock_timeout;
+  auto pause = std::chrono::milliseconds(5);
+  // Bounded in time (lock_timeout) and in count.
+  for (int i = 0; i < 10'000; ++i) {
+    if (connection_.reconnect()) return true;
+    if (std::chrono::steady_clock::now() + pause > deadline) return false;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(100));
+  }
+  return false;
 }
 
 // As SQLite's: yields first, then sleeps twice as long each time, from 20us
@@ -134,6 +170,7 @@ class PostgresSetup final : public StoreSetup {
       server.fsync = options.postgres_fsync;
       server.synchronous_commit = options.postgres_synchronous_commit;
       server.full_page_writes = options.postgres_full_page_writes;
+      server.crash_tuning = options.postgres_crash_tuning;
       // Every buyer, the monitor, this setup, and the superuser's reserve.
       server.max_connections = spec.buyers + 10;
       server_ = std::make_unique<PostgresServer>(server);
@@ -158,6 +195,13 @@ class PostgresSetup final : public StoreSetup {
 
   std::unique_ptr<Store> open(std::int64_t /*buyer*/) override { return strategy_.open(context_); }
 
+  void crash_server() override { own_server("crash").crash_and_restart(); }
+  void pause_server() override { own_server("pause").pause(); }
+  void resume_server() override {
+    if (server_) server_->resume();
+  }
+  std::int32_t server_pid() const override { return server_ ? server_->pid() : 0; }
+
   FinalState inspect() override {
     FinalState state;
     try {
@@ -175,7 +219,15 @@ class PostgresSetup final : public StoreSetup {
         }
         state.remaining = row.integer(0, 0);
       }
-      state.ledger_sales = connection.query_integer(fmt::format("SELECT count(*) FROM {}", tables.sales));
+      PgResult ledger = connection.exec(fmt::format("SELECT ticket, operation_id FROM {}", tables.sales));
+      if (!ledger.ok()) throw StoreError(fmt::format("PostgreSQL: {}", ledger.error()));
+      std::vector<LedgerSale> sales(static_cast<std::size_t>(ledger.rows()));
+      for (int row = 0; row < ledger.rows(); ++row) {
+        sales[static_cast<std::size_t>(row)] = {ledger.integer(row, 0),
+                                                static_cast<std::uint64_t>(ledger.integer(row, 1))};
+      }
+      state.ledger_sales = static_cast<std::int64_t>(sales.size());
+      state.ledger = std::move(sales);
     } catch (const StoreError& e) {
       state.corrupt = true;
       state.problem = e.what();
@@ -198,12 +250,22 @@ class PostgresSetup final : public StoreSetup {
   }
 
  private:
+  PostgresServer& own_server(std::string_view what) {
+    if (!server_) {
+      throw StoreError(fmt::format("cannot {} a server named by conninfo; only the run's own embedded one", what));
+    }
+    return *server_;
+  }
+
   // The tables, made and filled in one transaction: a failure leaves
   // nothing. Tables of the same name mean a run id already in use.
   void create_tables(std::int64_t tickets) {
     PgConnection connection(context_.conninfo);
     const PostgresTables& tables = context_.tables;
+    // Made durable whatever the scenario's synchronous_commit: a crash may
+    // lose sales, not the tables.
     std::string sql = fmt::format(
+        "SET synchronous_commit = on;"
         "BEGIN;"
         "CREATE TABLE {0} (ticket bigint NOT NULL, buyer_pid integer NOT NULL, operation_id bigint NOT NULL);",
         tables.sales);

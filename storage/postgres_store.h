@@ -69,6 +69,9 @@ class PostgresStore : public Store {
 
  private:
   void backoff(std::uint32_t retry);
+  // A new connection after the server dropped this one, tried with a
+  // growing pause until lock_timeout has passed; false then.
+  bool reconnect();
 
   PostgresContext context_;
   PgConnection connection_;

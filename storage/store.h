@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ticketsim {
 
@@ -45,6 +46,9 @@ struct BuyResult {
   // means the tries ran out (max_tries).
   std::uint32_t serialization_failures = 0;
   std::uint32_t deadlock_failures = 0;
+  // kIndeterminate because the server went away (a crash) after the COMMIT
+  // was sent: the buyer reconnects and goes on; not a wait that timed out.
+  bool connection_lost = false;
 };
 
 // Where a buyer can be stopped inside a purchase, for fault injection.
@@ -54,6 +58,9 @@ class PurchaseHook {
   // Called by the store after the read and before the write: inside the
   // critical section (for the queue, while the seller has the request).
   virtual void in_critical_section() = 0;
+  // Called by a store that commits on a server, once its COMMIT has been
+  // sent and before its answer is read.
+  virtual void after_commit_sent() {}
 };
 
 // One purchase as the buyer asks for it.
@@ -81,12 +88,21 @@ class Store {
   virtual std::chrono::nanoseconds connect_time() const { return {}; }
 };
 
+// One sale as the store's own ledger holds it.
+struct LedgerSale {
+  std::int64_t ticket = 0;
+  std::uint64_t operation_id = 0;  // BuyRequest::operation_id
+};
+
 // The store as the checker sees it after every buyer has been reaped.
 struct FinalState {
   bool corrupt = false;
   std::string problem;            // why it is corrupt, in words
   std::int64_t remaining = 0;     // meaningful when !corrupt
   std::optional<std::int64_t> ledger_sales;  // sales recorded by the store itself
+  // The ledger itself, when the store can list it (PostgreSQL): which
+  // purchases committed, by operation id.
+  std::optional<std::vector<LedgerSale>> ledger;
   std::int64_t lock_recoveries = 0;          // locks taken over from a dead holder
 };
 
@@ -122,6 +138,9 @@ struct StoreOptions {
   // The embedded server's; a server the user names keeps its own.
   bool postgres_fsync = true;
   bool postgres_full_page_writes = true;
+  // The embedded server is tuned so that a crash loses what asynchronous
+  // commits have not yet written (a server-crash fault is planned).
+  bool postgres_crash_tuning = false;
 };
 
 // Where a run keeps its store. The runner owns `dir` (a fresh per-run
@@ -175,6 +194,19 @@ class StoreSetup {
   // The runner forks a process for it before the buyers, calls serve() in
   // it, and stops it with SIGTERM once the buyers are reaped.
   virtual void serve() {}
+
+  // Faults on the store's own server (StrategyInfo::server, the embedded
+  // one only), from the parent while the buyers run. crash_server: an
+  // immediate shutdown (every server process ends at once, nothing is
+  // flushed), then a restart from the same data directory; returns once it
+  // accepts connections again. pause_server: SIGSTOP to every process of the
+  // server; resume_server: SIGCONT to them, harmless when not paused.
+  // Throw StoreError when there is no such server.
+  virtual void crash_server() { throw StoreError("this store has no server of its own to crash"); }
+  virtual void pause_server() { throw StoreError("this store has no server of its own to pause"); }
+  virtual void resume_server() {}
+  // The server's main process (the postmaster), or 0.
+  virtual std::int32_t server_pid() const { return 0; }
 
   static constexpr std::int64_t kMonitor = -1;
 };

@@ -13,7 +13,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <set>
 #include <string>
@@ -437,4 +440,132 @@ TEST_CASE("kill -9 of the process that owns an embedded server: the server and i
     fclose(status);
   }
   prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
+namespace {
+
+// Processes whose command line names `dir` (the embedded server's, made in
+// it): none may be left after a run.
+int processes_in(const std::filesystem::path& dir) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "cmdline");
+    std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (line.find(dir.string()) != std::string::npos) ++count;
+  }
+  return count;
+}
+
+// A run on a server of its own, made in `dir`; afterwards nothing of it.
+Result run_own_server(Scenario scenario, const TempDir& dir) {
+  open_to_server(dir);
+  scenario.postgres_conninfo.clear();
+  Result result = run(scenario, dir);
+  CHECK(dir.empty());
+  CHECK(processes_in(dir.path) == 0);
+  return result;
+}
+
+Scenario shipped(const std::string& name) {
+  const char* root = std::getenv("SCENARIOS");
+  REQUIRE(root);
+  return load_scenario(std::string(root) + "/" + name);
+}
+
+}  // namespace
+
+TEST_CASE("crash-postgres: synchronous_commit = off loses acknowledged sales, found with a witness, every time") {
+  for (int run = 0; run < 3; ++run) {
+    TempDir dir;
+    Result result = run_own_server(shipped("crash-postgres.toml"), dir);
+    std::int64_t lost = result.check.count(Anomaly::kLostAcknowledgedSales);
+    MESSAGE("crash-postgres run ", run, ": ", lost, " acknowledged sales lost of ", result.check.sold);
+    CHECK(result.verdict == Verdict::kInvalid);
+    CHECK(result.as_expected());
+    CHECK(lost > 0);
+    const std::string& example = result.check.anomalies[static_cast<int>(Anomaly::kLostAcknowledgedSales)].example;
+    CAPTURE(example);
+    CHECK(example.starts_with("sale of #"));
+    CHECK(example.find("was lost in the server crash at +") != std::string::npos);
+    REQUIRE(result.final_state.ledger_sales);
+    CHECK(*result.final_state.ledger_sales == result.check.sold - lost + result.check.resolved_sold);
+  }
+}
+
+TEST_CASE("crash-postgres-durable: synchronous_commit = on keeps every acknowledged sale, every time") {
+  for (int run = 0; run < 3; ++run) {
+    TempDir dir;
+    Result result = run_own_server(shipped("crash-postgres-durable.toml"), dir);
+    CHECK(result.verdict == Verdict::kValid);
+    CHECK(result.check.count(Anomaly::kLostAcknowledgedSales) == 0);
+    CHECK(result.check.resolved_by_ledger);
+    REQUIRE(result.faults.size() == 1);
+    CHECK(result.faults[0].what.find("crash the server after 150 sales") != std::string::npos);
+    // Every purchase the crash cut off is resolved by the ledger.
+    CHECK(result.check.resolved_sold + result.check.resolved_unsold == result.check.indeterminate);
+    CHECK(*result.final_state.ledger_sales == result.check.sold + result.check.resolved_sold);
+  }
+}
+
+TEST_CASE("after-commit-sent: a buyer killed once its COMMIT is sent leaves an indeterminate purchase the ledger resolves") {
+  TempDir dir;
+  Scenario scenario = race("postgres-atomic", 4, 100);
+  scenario.attempts = 3;
+  scenario.faults.push_back({.action = FaultAction::kKill, .point = FaultPoint::kAfterCommitSent, .attempt = 2});
+  Result result = run_own_server(scenario, dir);
+  CHECK(result.verdict == Verdict::kValid);
+  CHECK(result.check.indeterminate == 1);
+  CHECK(result.check.resolved_by_ledger);
+  // The COMMIT reached the server before the buyer died: it committed.
+  CHECK(result.check.resolved_sold == 1);
+  CHECK(result.check.sold == 10);  // 3 buyers x 3, and the faulted one's first
+  CHECK(result.final_state.remaining == 100 - 11);
+  CHECK(*result.final_state.ledger_sales == 11);
+}
+
+TEST_CASE("server-pause shorter than lock_timeout: the buyers wait, and the run is valid") {
+  TempDir dir;
+  Scenario scenario = race("postgres-for-update", 8, 1000);
+  scenario.attempts = 10;
+  scenario.delays.purchase = 10ms;
+  scenario.lock_timeout = 10s;
+  scenario.faults.push_back({.action = FaultAction::kPause, .server = true, .pause = 300ms, .at = 100ms});
+  Result result = run_own_server(scenario, dir);
+  CHECK(result.verdict == Verdict::kValid);
+  CHECK(result.check.sold == 80);
+  CHECK(result.check.timeouts == 0);
+  REQUIRE(result.faults.size() == 1);
+  CHECK(result.faults[0].what.find("pause the server at ") != std::string::npos);
+  // The pause shows as waiting: the run took at least its length.
+  CHECK(result.metrics.window_s >= 0.3);
+}
+
+TEST_CASE("server-pause longer than lock_timeout: the buyers waiting for the row lock time out, and the run is stuck") {
+  TempDir dir;
+  Scenario scenario = race("postgres-for-update", 8, 1000);
+  scenario.attempts = 40;
+  scenario.delays.purchase = 20ms;
+  scenario.lock_timeout = 400ms;
+  scenario.faults.push_back({.action = FaultAction::kPause, .server = true, .pause = 2s, .at = 150ms});
+  Result result = run_own_server(scenario, dir);
+  CHECK(result.verdict == Verdict::kStuck);
+  CHECK(result.check.timeouts > 0);
+  CHECK(result.stuck_reason.find("lock_timeout") != std::string::npos);
+}
+
+TEST_CASE("server faults are refused for a server named by conninfo, and after-commit-sent for a strategy without one") {
+  Scenario scenario = race("postgres-atomic", 2, 10);
+  scenario.faults.push_back({.action = FaultAction::kCrash, .server = true, .at = 100ms, .where = "x.toml:9:1: key 'faults.target'"});
+  CHECK_THROWS_WITH_AS(check_runnable(scenario),
+                       doctest::Contains("x.toml:9:1: key 'faults.target': a fault with target \"server\" needs the "
+                                         "run's own embedded server"),
+                       InputError);
+  Scenario file_lock = race("file-lock", 2, 10);
+  file_lock.faults.push_back({.point = FaultPoint::kAfterCommitSent, .where = "x.toml:9:1: key 'faults.point'"});
+  CHECK_THROWS_WITH_AS(check_runnable(file_lock),
+                       doctest::Contains("x.toml:9:1: key 'faults.point': point \"after-commit-sent\" needs a strategy "
+                                         "that sends a COMMIT to a server (postgres-*); file-lock has none"),
+                       InputError);
 }

@@ -1,5 +1,6 @@
 // Scenario files: every key, the defaults, and one-line errors that say where.
 #include "sim/scenario.h"
+#include "sim/runner.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -1141,4 +1142,47 @@ TEST_CASE("matrix overrides name their option") {
   CHECK(message([&] { set_buyer_counts(s, {}, "--buyers"); }) == "--buyers: must list at least one buyer count");
   CHECK(message([&] { set_runs(s, 1001, "--runs"); }) == "--runs: must be from 1 to 1000 (got 1001)");
   CHECK(message([&] { set_warmup(s, -2, "--warmup"); }) == "--warmup: must be from 0 to 1000 (got -2)");
+}
+
+TEST_CASE("server faults: the keys are checked, each error one line with file:line:col and the key") {
+  const std::string base = "strategy = \"postgres-atomic\"\ntickets = 1\nbuyers = 2\n";
+  CHECK(error_of(base + "[[faults]]\ntarget = \"server\"\naction = \"kill\"\nat = \"1s\"\n") ==
+        "x.toml:6:1: key 'faults.action': the server can be crashed (\"crash\") or paused (\"pause\"), not killed or "
+        "terminated");
+  CHECK(error_of(base + "[[faults]]\ntarget = \"server\"\naction = \"crash\"\n") ==
+        "x.toml:5:1: key 'faults.target': a server fault needs 'at' (a time from the start) or 'after_sales' (a "
+        "number of sales)");
+  CHECK(error_of(base + "[[faults]]\ntarget = \"server\"\naction = \"crash\"\nat = \"1s\"\nafter_sales = 3\n") ==
+        "x.toml:8:1: key 'faults.after_sales': give either 'at' or 'after_sales', not both");
+  CHECK(error_of(base + "[[faults]]\ntarget = \"server\"\naction = \"crash\"\nat = \"1s\"\npoint = \"before-lock\"\n") ==
+        "x.toml:8:1: key 'faults.point': a buyer's key; a fault with target \"server\" takes 'at' or 'after_sales'");
+  CHECK(error_of(base + "[[faults]]\naction = \"crash\"\n") ==
+        "x.toml:5:1: key 'faults.action': only the server can be crashed: add target = \"server\"");
+  CHECK(error_of(base + "[[faults]]\naction = \"kill\"\nafter_sales = 2\n") ==
+        "x.toml:6:1: key 'faults.after_sales': only a fault with target \"server\" takes 'at' or 'after_sales'");
+  CHECK(error_of(base + "[[faults]]\ntarget = \"server\"\naction = \"crash\"\nafter_sales = 0\n") ==
+        "x.toml:7:1: key 'faults.after_sales': must be 1 or more (got 0)");
+  CHECK(error_of(base + "[[faults]]\ntarget = \"server\"\naction = \"pause\"\nat = \"1s\"\n").find(
+            "a pause needs a duration longer than 0") != std::string::npos);
+}
+
+TEST_CASE("server faults and after-commit-sent: what check_runnable refuses for the strategy, naming the key") {
+  const std::string crash = "tickets = 1\nbuyers = 2\n[[faults]]\ntarget = \"server\"\naction = \"crash\"\nat = \"200ms\"\n";
+  Scenario on_file = parse_scenario("strategy = \"file-lock\"\n" + crash, "x.toml");
+  CHECK_THROWS_WITH_AS(check_runnable(on_file),
+                       "x.toml:5:1: key 'faults.target': a fault with target \"server\" needs a strategy with a "
+                       "database server (postgres-*); file-lock has none",
+                       InputError);
+  Scenario named = parse_scenario(
+      "strategy = \"postgres-atomic\"\n" + crash + "[postgres]\nconninfo = \"host=/nonexistent\"\n", "x.toml");
+  CHECK_THROWS_WITH_AS(check_runnable(named), doctest::Contains("needs the run's own embedded server"), InputError);
+  Scenario commit = parse_scenario(
+      "strategy = \"sqlite\"\ntickets = 1\nbuyers = 2\n[[faults]]\naction = \"kill\"\npoint = \"after-commit-sent\"\n",
+      "x.toml");
+  CHECK_THROWS_WITH_AS(check_runnable(commit),
+                       "x.toml:6:1: key 'faults.point': point \"after-commit-sent\" needs a strategy that sends a "
+                       "COMMIT to a server (postgres-*); sqlite has none",
+                       InputError);
+  Scenario fine = parse_scenario("strategy = \"postgres-atomic\"\n" + crash, "x.toml");
+  CHECK_NOTHROW(check_runnable(fine));
 }

@@ -101,6 +101,10 @@ void print_report(const Result& result, std::FILE* file) {
   out += fmt::format("            {} tried, {} answered sold-out, {} indeterminate, {} timed out, {}\n",
                      plural(result.check.attempts, "purchase"), result.check.sold_out, result.check.indeterminate,
                      result.check.timeouts, plural(result.check.retries, "store retry", "store retries"));
+  if (result.check.resolved_by_ledger && result.check.indeterminate > 0) {
+    out += fmt::format("            the store's ledger resolves the indeterminate: {} sold, {} not\n",
+                       result.check.resolved_sold, result.check.resolved_unsold);
+  }
   if (result.final_state.lock_recoveries > 0) {
     out += fmt::format("            the lock was taken over from a dead holder {}\n",
                        plural(result.final_state.lock_recoveries, "time"));

@@ -79,6 +79,10 @@ nlohmann::json result_json(const Result& result) {
   json["attempts"] = result.check.attempts;
   json["sold_out_answers"] = result.check.sold_out;
   json["indeterminate"] = result.check.indeterminate;
+  json["indeterminate_resolved"] =
+      result.check.resolved_by_ledger
+          ? nlohmann::json{{"sold", result.check.resolved_sold}, {"not_sold", result.check.resolved_unsold}}
+          : nlohmann::json(nullptr);
   json["timeouts"] = result.check.timeouts;
   json["lock_timeout_s"] = to_seconds(scenario.lock_timeout);
   json["stuck"] = result.verdict == Verdict::kStuck
@@ -173,6 +177,12 @@ Result result_from_json(const nlohmann::json& json, const std::string& where) {
   check.attempts = json_integer(json, "attempts", where);
   check.sold_out = json_integer(json, "sold_out_answers", where);
   check.indeterminate = json_integer(json, "indeterminate", where);
+  if (json.contains("indeterminate_resolved") && !json["indeterminate_resolved"].is_null()) {
+    const nlohmann::json& resolved = json["indeterminate_resolved"];
+    check.resolved_by_ledger = true;
+    check.resolved_sold = json_integer(resolved, "sold", where + ": indeterminate_resolved");
+    check.resolved_unsold = json_integer(resolved, "not_sold", where + ": indeterminate_resolved");
+  }
   check.timeouts = json_integer(json, "timeouts", where);
   check.retries = json_integer(json, "retries", where);
   const nlohmann::json& anomalies = json_object(json, "anomalies", where);
