@@ -79,9 +79,13 @@ void print_report(const Result& result, std::FILE* file) {
 
   out += fmt::format("verdict     {} (expected {}: {})\n", verdict_name(result.verdict),
                      verdict_name(scenario.expected), result.as_expected() ? "as expected" : "NOT as expected");
+  std::size_t width = 21;  // the longest name found, and room after it
+  for (const AnomalyReport& report : result.check.anomalies) {
+    if (report.count > 0) width = std::max(width, anomaly_key(report.anomaly).size() + 1);
+  }
   for (const AnomalyReport& report : result.check.anomalies) {
     if (report.count == 0) continue;
-    out += fmt::format("  {:<21}{:>6}  {}\n", anomaly_key(report.anomaly), report.count, report.example);
+    out += fmt::format("  {:<{}}{:>6}  {}\n", anomaly_key(report.anomaly), width, report.count, report.example);
   }
   if (result.verdict == Verdict::kStuck) {
     out += fmt::format("  stuck after {}: {}\n", format_seconds(result.stuck_after_s), result.stuck_reason);
