@@ -93,7 +93,11 @@ BuyResult PostgresStore::buy(const BuyRequest& request) {
         return ended(Outcome::kError);
       }
     }
-    if (tries >= max_tries) return ended(Outcome::kError);
+    if (tries >= max_tries) {
+      BuyResult result = ended(Outcome::kError);
+      result.tries_exhausted = true;
+      return result;
+    }
     ++counts.retries;
     backoff(counts.retries);
   }

@@ -45,6 +45,9 @@ struct BuyResult {
   // means the tries ran out (max_tries).
   std::uint32_t serialization_failures = 0;
   std::uint32_t deadlock_failures = 0;
+  // The purchase failed because its tries ran out (max_tries): pgbench's
+  // "failed transaction". Its outcome is kError.
+  bool tries_exhausted = false;
 };
 
 // Where a buyer can be stopped inside a purchase, for fault injection.

@@ -140,7 +140,7 @@ TEST_CASE("--json writes the documented result") {
   Outcome run = run_ticketsim({"run", scenario, "--json", json_path, "--buyers", "4", "--seed", "7"});
   REQUIRE(run.status == 0);
   nlohmann::json result = nlohmann::json::parse(slurp(json_path));
-  CHECK(result["schema_version"] == 1);
+  CHECK(result["schema_version"] == 2);
   CHECK(result["strategy"] == "named-mutex");
   CHECK(result["verdict"] == "valid");
   CHECK(result["expected_verdict"] == "valid");
@@ -785,7 +785,7 @@ TEST_CASE("compare runs every cell, round the matrix, and writes each export its
   CHECK(contains(run.out, "sold fastest"));
 
   nlohmann::json json = nlohmann::json::parse(slurp(base + ".json"));
-  CHECK(json["schema_version"] == 1);
+  CHECK(json["schema_version"] == 2);
   CHECK(json["kind"] == "ticketsim-comparison");
   CHECK(json["matrix"]["strategies"] == nlohmann::json({"named-mutex", "sqlite"}));
   CHECK(json["matrix"]["buyers"] == nlohmann::json({1, 3}));
@@ -817,7 +817,7 @@ TEST_CASE("compare runs every cell, round the matrix, and writes each export its
   REQUIRE(csv.size() == 9);
   CHECK(csv[0].rfind("strategy,buyers,run,seed,verdict,", 0) == 0);
   std::string md = slurp(base + ".md");
-  CHECK(contains(md, "| Strategy | Buyers | Sales/s (median) | ± stddev | CV | Relative | p99 buy | Correct runs |"));
+  CHECK(contains(md, "| Strategy | Buyers | Sales/s (median) | ± stddev | CV | Relative | p99 buy | Retried/failed | Correct runs |"));
   CHECK(count_of(md, "| 2 of 2 |") == 4);
   std::string html = slurp(base + ".html");
   for (std::string id : {"sales-per-second", "p99-latency", "anomalies", "inventory", "latency-distribution"}) {
@@ -911,7 +911,7 @@ TEST_CASE("compare, report and --export refuse bad input in one line with exit 2
   refused({"report", garbage}, garbage + ": not JSON: ");
   std::string other = dir.file("other.json", "{\"kind\": \"something-else\", \"schema_version\": 1}");
   refused({"report", other}, other + ": key 'kind' is 'something-else'");
-  std::string no_runs = dir.file("no-runs.json", R"({"kind": "ticketsim-comparison", "schema_version": 1, "context": {},
+  std::string no_runs = dir.file("no-runs.json", R"({"kind": "ticketsim-comparison", "schema_version": 2, "context": {},
     "scenario": {"name": "x", "file": "x.toml"}, "matrix": {"strategies": ["sqlite"], "buyers": [1], "runs": 1, "warmup": 0}})");
   refused({"report", no_runs}, no_runs + ": missing key 'runs'");
   // Exporting over the file being read would lose it.

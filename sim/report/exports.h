@@ -36,4 +36,8 @@ std::string correct_runs(const Cell& cell);
 // "0.32 ± 0.02", "1.00": the Relative column.
 std::string relative_text(const Cell& cell, bool spread);
 
+// "35/0": the cell's purchases retried at least once, and those whose tries
+// ran out (pgbench's failed transactions), over its runs.
+std::string retried_failed(const Cell& cell);
+
 }  // namespace ticketsim
