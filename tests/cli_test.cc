@@ -1039,3 +1039,23 @@ TEST_CASE("the shipped comparison runs its whole matrix and writes all four expo
   CHECK(count_of(slurp(base + ".md"), "\n| ") == 24 + 1);  // the header and a row per cell
   CHECK(contains(slurp(base + ".html"), "<figure class=\"chart\" id=\"inventory\"><figcaption>Tickets left over time at 8 buyers"));
 }
+
+TEST_CASE("strategies: one line each, every summary in one column past the longest name") {
+  Outcome outcome = run_ticketsim({"strategies"});
+  CHECK(outcome.status == 0);
+  std::size_t longest = 0;
+  for (const ticketsim::StrategyInfo& info : ticketsim::strategies()) longest = std::max(longest, info.name.size());
+  std::istringstream lines(outcome.out);
+  std::string line;
+  std::size_t count = 0;
+  for (const ticketsim::StrategyInfo& info : ticketsim::strategies()) {
+    REQUIRE(std::getline(lines, line));
+    CAPTURE(line);
+    CHECK(line.rfind(std::string(info.name) + " ", 0) == 0);
+    CHECK(line.substr(longest, 2) == "  ");
+    CHECK(line.substr(longest + 2) == info.summary);
+    ++count;
+  }
+  CHECK(count == ticketsim::strategies().size());
+  CHECK_FALSE(std::getline(lines, line));
+}
