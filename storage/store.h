@@ -15,6 +15,8 @@
 
 namespace ticketsim {
 
+class PostgresServer;
+
 // What one store operation ended with.
 enum class Outcome : std::uint8_t {
   kOk = 0,       // a search that read a count
@@ -125,6 +127,11 @@ struct StoreOptions {
   // The embedded server's; a server the user names keeps its own.
   bool postgres_fsync = true;
   bool postgres_full_page_writes = true;
+  // A server already running that the run uses instead of starting its own
+  // (compare starts one for its whole matrix): the run makes fresh tables
+  // in it and drops them at its end. Ignored when postgres_conninfo names
+  // a server.
+  std::shared_ptr<PostgresServer> postgres_server;
 };
 
 // Where a run keeps its store. The runner owns `dir` (a fresh per-run
@@ -152,6 +159,14 @@ struct StoreSpec {
 class StoreError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// Raised by a setup when the server the user named (--postgres, [postgres]
+// conninfo) cannot be reached: unreachable, a bad password, no such
+// database. Bad input rather than a failed run: nothing was made.
+class ServerUnreachable : public StoreError {
+ public:
+  using StoreError::StoreError;
 };
 
 // Owns one run's store: its files and named objects. Made in the parent
