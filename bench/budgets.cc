@@ -19,6 +19,8 @@
 #include "sim/run_directory.h"
 #include "sim/runner.h"
 #include "sim/stats.h"
+#include "storage/postgres_server.h"
+#include "storage/postgres_store.h"
 #include "storage/store.h"
 
 namespace ticketsim {
@@ -28,9 +30,12 @@ double seconds_since(std::int64_t start_ns) { return static_cast<double>(monoton
 
 // The limit of a strategy: its store work in a tight loop, one process, no
 // concurrency control. Purchases per second.
-double baseline_rate(const StrategyInfo& strategy, const std::filesystem::path& parent, double seconds) {
+double baseline_rate(const StrategyInfo& strategy, const std::filesystem::path& parent, double seconds,
+                     const RunOptions& run_options, const std::string& conninfo) {
   RunDirectory dir(parent);
   StoreSpec spec{dir.path(), fmt::format("bench-{}-{}", getpid(), strategy.name), 1'000'000'000, 1, {}, {}, false};
+  spec.options.postgres_conninfo = conninfo;
+  spec.options.postgres_server = run_options.postgres_server;
   std::unique_ptr<StoreSetup> setup = strategy.create(spec);
   std::unique_ptr<Store> store = setup->open_baseline();
   BuyRequest request{.buyer_pid = getpid()};
@@ -57,9 +62,12 @@ Scenario bench_scenario(std::string_view strategy, std::int64_t buyers, std::int
 }
 
 // Sales per second of the simulator: `buyers` processes, no delay.
-double simulator_rate(std::string_view strategy, std::int64_t buyers, std::int64_t total, const std::filesystem::path& dir) {
+double simulator_rate(std::string_view strategy, std::int64_t buyers, std::int64_t total, const RunOptions& run_options,
+                      const std::string& conninfo) {
   std::int64_t attempts = std::max<std::int64_t>(1, total / buyers);
-  RunRecord record = run_scenario(bench_scenario(strategy, buyers, attempts), RunOptions(dir));
+  Scenario scenario = bench_scenario(strategy, buyers, attempts);
+  scenario.postgres_conninfo = conninfo;
+  RunRecord record = run_scenario(scenario, run_options);
   Result result = make_result(record);
   if (result.verdict != Verdict::kValid && find_strategy(strategy)->expected_correct()) {
     throw RunError(fmt::format("{} at {} buyers: the run was {}", strategy, buyers, verdict_name(result.verdict)));
@@ -133,6 +141,23 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
   std::filesystem::path dir = options.store_dir.empty() ? RunDirectory::fastest_parent() : options.store_dir;
   report.store_dir = dir.string();
   report.store_filesystem = filesystem_type(dir);
+  auto selected = [&](const StrategyInfo& strategy) {
+    return options.strategies.empty() ||
+           std::find(options.strategies.begin(), options.strategies.end(), strategy.name) != options.strategies.end();
+  };
+  RunOptions run_options(dir);
+  bool server = std::any_of(strategies().begin(), strategies().end(),
+                            [&](const StrategyInfo& strategy) { return selected(strategy) && strategy.server; });
+  if (server && !options.postgres_conninfo.empty()) {
+    check_postgres_server(options.postgres_conninfo);
+  } else if (server) {
+    // One embedded server for every PostgreSQL measurement, as compare has.
+    progress("starting an embedded PostgreSQL server");
+    PostgresServerOptions server_options;
+    server_options.parent = dir;
+    server_options.max_connections = *std::max_element(options.buyers.begin(), options.buyers.end()) + 10;
+    run_options.postgres_server = std::make_shared<PostgresServer>(server_options);
+  }
 
   for (const StrategyInfo& strategy : strategies()) {
     if (!options.strategies.empty() &&
@@ -140,14 +165,14 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
       continue;
     }
     progress(fmt::format("{}: one process, no concurrency control", strategy.name));
-    double limit = baseline_rate(strategy, dir, options.seconds);
+    double limit = baseline_rate(strategy, dir, options.seconds, run_options, options.postgres_conninfo);
     std::string limit_name = strategy.transactional ? "one connection, same statements" : "one process, no lock, same file";
     report.figures.push_back({fmt::format("{}: one process, no concurrency control", strategy.name), limit,
                               "purchases/s", "", 0, 0, std::nullopt});
     auto total = static_cast<std::int64_t>(limit * options.seconds);
     for (std::int64_t buyers : options.buyers) {
       progress(fmt::format("{} at {} buyers", strategy.name, buyers));
-      double rate = simulator_rate(strategy.name, buyers, std::max(total, buyers), dir);
+      double rate = simulator_rate(strategy.name, buyers, std::max(total, buyers), run_options, options.postgres_conninfo);
       std::optional<double> budget;
       if (buyers == 8 && strategy.expected_correct()) budget = strategy.transactional ? 0.7 : 0.85;
       report.figures.push_back({fmt::format("{} at {} buyers", strategy.name, buyers), rate, "sales/s", limit_name,

@@ -21,6 +21,7 @@ struct BenchOptions {
   std::int64_t spawn_buyers = 1000;
   std::filesystem::path peer;                       // the Python peer; empty: no peer
   std::string ticketsim;                            // this program, for whole-command timing
+  std::string postgres_conninfo;                    // the user's server (--postgres); empty: an embedded one
 };
 
 // One measured figure and the limit it is held against.

@@ -87,6 +87,7 @@ void run_buyer(std::int64_t index, const Scenario& scenario, StoreSetup& setup, 
       record_error(slot, e.what());
       _exit(kBuyerCannotOpenStore);
     }
+    slot.connect_ns = store->connect_time().count();
     slot.ready_ns = monotonic_ns();
     history.arrive_and_wait(index);
 
@@ -125,6 +126,11 @@ void run_buyer(std::int64_t index, const Scenario& scenario, StoreSetup& setup, 
       buy.ticket = bought.ticket;
       buy.retries = bought.retries;
       buy.outcome = bought.outcome;
+      buy.flags = static_cast<std::uint8_t>((bought.serialization_failures ? kOperationSerializationFailure : 0) |
+                                            (bought.deadlock_failures ? kOperationDeadlockFailure : 0) |
+                                            (bought.tries_exhausted ? kOperationTriesExhausted : 0));
+      slot.serialization_failures += bought.serialization_failures;
+      slot.deadlock_failures += bought.deadlock_failures;
       // A purchase the server's crash cut off is indeterminate, not a wait
       // that timed out: the buyer goes on.
       stuck = timed_out(bought.outcome) && !bought.connection_lost;

@@ -3,6 +3,9 @@
 #include <algorithm>
 
 #include "sim/children.h"
+#include "sim/errors.h"
+#include "storage/postgres_server.h"
+#include "storage/postgres_store.h"
 
 namespace ticketsim {
 
@@ -44,10 +47,37 @@ MatrixRuns run_matrix(const Scenario& base, const CompareOptions& options) {
   // Held across the runs: a Ctrl-C between two runs waits for the next
   // check instead of killing ticketsim with the exports unwritten.
   BlockedSignals signals;
+  RunOptions run_options = options.run;
+  if (std::any_of(options.strategies.begin(), options.strategies.end(),
+                  [](const std::string& name) { return find_strategy(name)->server; })) {
+    try {
+      if (!base.postgres_conninfo.empty()) {
+        // The user's server, before any run: one that cannot be reached is
+        // bad input, whichever cell would have met it first.
+        check_postgres_server(base.postgres_conninfo);
+      } else if (!run_options.postgres_server) {
+        // One server for the whole matrix, each run with fresh tables of
+        // its own, rather than initdb and a start per run.
+        PostgresServerOptions server;
+        server.parent = run_options.store_parent;
+        server.fsync = base.postgres_fsync;
+        server.synchronous_commit = base.postgres_synchronous_commit;
+        server.full_page_writes = base.postgres_full_page_writes;
+        // Every buyer of the largest cell, its monitor, the setup, and the
+        // superuser's reserve, as a run's own server has.
+        server.max_connections = *std::max_element(options.buyers.begin(), options.buyers.end()) + 10;
+        run_options.postgres_server = std::make_shared<PostgresServer>(server);
+      }
+    } catch (const ServerUnreachable& e) {
+      throw InputError(e.what());
+    } catch (const StoreError& e) {
+      throw RunError(e.what());
+    }
+  }
   for (std::size_t i = 0; i < plan.size(); ++i) {
     MatrixRun& run = plan[i];
     if (options.before_run) options.before_run(run, i + 1, plan.size());
-    run.result = make_result(run_scenario(cell_scenario(base, run.strategy, run.buyers, run.seed), options.run));
+    run.result = make_result(run_scenario(cell_scenario(base, run.strategy, run.buyers, run.seed), run_options));
     if (run.result.verdict == Verdict::kInterrupted) {
       done.interrupted_by = run.result.interrupted_by;
       break;

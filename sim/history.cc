@@ -86,7 +86,9 @@ std::vector<BuyerHistory> SharedHistory::histories() const {
   std::vector<BuyerHistory> result(static_cast<std::size_t>(buyers_));
   for (std::int64_t i = 0; i < buyers_; ++i) {
     std::uint32_t recorded = slots_[i].recorded.load(std::memory_order_acquire);
-    result[i] = {slots_[i].pid, {operations_ + i * capacity_, recorded}, {}};
+    const BuyerSlot& slot = slots_[i];
+    result[i] = {slot.pid, {operations_ + i * capacity_, recorded}, {}, slot.connect_ns,
+                 slot.serialization_failures, slot.deadlock_failures};
   }
   return result;
 }

@@ -22,11 +22,19 @@ struct Operation {
   std::int64_t end_ns = 0;
   std::int64_t count_read = 0;  // the count the operation read (search or buy)
   std::int64_t ticket = 0;      // the ticket sold, when outcome is kSold
-  std::uint32_t retries = 0;    // store retries (SQLITE_BUSY) within it
+  std::uint32_t retries = 0;    // store retries (SQLITE_BUSY, PostgreSQL's retried tries) within it
   OperationKind kind = OperationKind::kSearch;
   Outcome outcome = Outcome::kOk;
+  // kOperation* bits, in what was padding: the exact failure counts are the
+  // buyer's, in its slot.
+  std::uint8_t flags = 0;
 };
 static_assert(sizeof(Operation) == 40, "history memory per operation is a budget");
+
+// Operation::flags.
+inline constexpr std::uint8_t kOperationSerializationFailure = 1;  // a try failed with SQLSTATE 40001
+inline constexpr std::uint8_t kOperationDeadlockFailure = 2;       // a try failed with SQLSTATE 40P01
+inline constexpr std::uint8_t kOperationTriesExhausted = 4;        // failed: its tries ran out (max_tries)
 
 // One sample of the monitor: the count it read at a time.
 struct MonitorSample {
@@ -48,6 +56,12 @@ struct BuyerHistory {
   std::span<const Operation> operations;
   // Why the buyer did not run to its end; empty when it did.
   std::string failure;
+  // How long opening its store spent connecting to a server (0 without one).
+  std::int64_t connect_ns = 0;
+  // Tries that failed with a serialization failure or a deadlock, over all
+  // its purchases (pgbench --failures-detailed).
+  std::int64_t serialization_failures = 0;
+  std::int64_t deadlock_failures = 0;
 };
 
 // What a buyer writes about itself besides its operations.
@@ -59,9 +73,13 @@ struct alignas(64) BuyerSlot {
   std::int64_t ready_ns = 0;     // buyer: store opened, at the barrier
   std::int64_t released_ns = 0;  // parent: barrier released
   std::int64_t done_ns = 0;      // buyer: last operation done
+  std::int64_t connect_ns = 0;   // buyer: time its store spent connecting to a server
+  std::uint32_t serialization_failures = 0;  // buyer: tries failed with SQLSTATE 40001
+  std::uint32_t deadlock_failures = 0;       // buyer: tries failed with SQLSTATE 40P01
   char error[192] = {};          // buyer: why it could not run, if it could not
   std::atomic<std::uint8_t> struck{0};  // buyer: its planned fault was carried out (set just before)
 };
+static_assert(sizeof(BuyerSlot) == 256, "a buyer's slot stays four cache lines");
 
 // Owns the shared mapping: barrier, one slot per buyer, and room for
 // `capacity` operations per buyer. Pages nobody touches cost nothing.

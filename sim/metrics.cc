@@ -62,15 +62,33 @@ Spread spread_of(std::span<const std::int64_t> values) {
   return spread;
 }
 
+RetryCounts& RetryCounts::operator+=(const RetryCounts& other) {
+  serialization_failures += other.serialization_failures;
+  deadlock_failures += other.deadlock_failures;
+  retried += other.retried;
+  retries += other.retries;
+  failed += other.failed;
+  return *this;
+}
+
 Metrics measure(std::span<const BuyerHistory> buyers, std::int64_t window_ns, std::int64_t spawn_ns) {
   Metrics metrics;
   metrics.window_s = static_cast<double>(window_ns) * 1e-9;
   metrics.spawn_s = static_cast<double>(spawn_ns) * 1e-9;
   std::vector<std::int64_t> search_ns, buy_ns;
   std::int64_t sales = 0, attempts = 0;
+  std::vector<std::int64_t> connect_ns;
   for (const BuyerHistory& buyer : buyers) {
     std::int64_t sold = 0, tried = 0;
+    RetryCounts retry;
+    retry.serialization_failures = buyer.serialization_failures;
+    retry.deadlock_failures = buyer.deadlock_failures;
     for (const Operation& op : buyer.operations) {
+      if (op.kind == OperationKind::kBuy) {
+        retry.retries += op.retries;
+        if (op.retries > 0) ++retry.retried;
+        if (op.flags & kOperationTriesExhausted) ++retry.failed;
+      }
       if (op.end_ns == 0) {  // never finished: its buyer was killed inside it
         if (op.kind == OperationKind::kBuy) ++tried;
         continue;
@@ -86,6 +104,10 @@ Metrics measure(std::span<const BuyerHistory> buyers, std::int64_t window_ns, st
     }
     metrics.sold_by_buyer.push_back(sold);
     metrics.attempts_by_buyer.push_back(tried);
+    metrics.retry_by_buyer.push_back(retry);
+    metrics.retry += retry;
+    metrics.connect_by_buyer_s.push_back(static_cast<double>(buyer.connect_ns) * 1e-9);
+    connect_ns.push_back(buyer.connect_ns);
     sales += sold;
     attempts += tried;
   }
@@ -98,6 +120,10 @@ Metrics measure(std::span<const BuyerHistory> buyers, std::int64_t window_ns, st
   for (std::int64_t latency : buy_ns) ++metrics.buy_histogram[histogram_bucket(latency)];
   metrics.buy = latency_stats(buy_ns);
   metrics.tickets_per_buyer = spread_of(metrics.sold_by_buyer);
+  if (!connect_ns.empty()) {
+    LatencyStats connect = latency_stats(connect_ns);
+    metrics.connect = {connect.p50, connect.max};
+  }
   return metrics;
 }
 

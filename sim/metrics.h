@@ -30,6 +30,31 @@ inline constexpr double kHistogramFirstLower_s = 1e-7;
 double histogram_lower_s(int bucket);
 int histogram_bucket(std::int64_t latency_ns);
 
+// Retries and failures of purchases, as pgbench --failures-detailed counts
+// them: tries that failed with a serialization failure (SQLSTATE 40001) or
+// a deadlock (40P01); purchases retried at least once, and the retries in
+// all (SQLite's SQLITE_BUSY and the optimistic strategy's lost version
+// races count as retries, not failures); purchases that failed because
+// their tries ran out (max_tries).
+struct RetryCounts {
+  std::int64_t serialization_failures = 0;
+  std::int64_t deadlock_failures = 0;
+  std::int64_t retried = 0;
+  std::int64_t retries = 0;
+  std::int64_t failed = 0;
+
+  RetryCounts& operator+=(const RetryCounts& other);
+  bool operator==(const RetryCounts&) const = default;
+};
+
+// The time buyers spent connecting to the store's server, after fork and
+// before the barrier: pgbench's "initial connection time", not part of the
+// window. All zero for stores without a server.
+struct ConnectStats {
+  double median_s = 0;
+  double max_s = 0;
+};
+
 struct Metrics {
   double window_s = 0;  // barrier release to last buyer done
   double spawn_s = 0;   // fork to barrier, not part of the window
@@ -41,6 +66,10 @@ struct Metrics {
   Spread tickets_per_buyer;
   std::vector<std::int64_t> sold_by_buyer;  // in buyer order
   std::vector<std::int64_t> attempts_by_buyer;
+  RetryCounts retry;                       // over every buyer
+  std::vector<RetryCounts> retry_by_buyer;  // in buyer order
+  ConnectStats connect;
+  std::vector<double> connect_by_buyer_s;  // in buyer order
 };
 
 // Latency statistics of `samples_ns`, which it sorts.

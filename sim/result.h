@@ -23,6 +23,8 @@ struct BuyerRow {
   std::int64_t sold = 0;
   std::int64_t attempts = 0;
   std::string error;
+  RetryCounts retry;     // its purchases' retries and failures
+  double connect_s = 0;  // its store's connection to the server, before the barrier
 };
 
 struct InventorySample {

@@ -522,9 +522,12 @@ RunRecord run_scenario(const Scenario& scenario, const RunOptions& options) {
   if (!options.store_file.empty()) check_store_file(*strategy, options.store_file, options.reset);
   StoreSpec spec{directory.path(), new_run_id(), scenario.tickets, scenario.buyers, store_options(scenario),
                  options.store_file, options.reset};
+  spec.options.postgres_server = options.postgres_server;
   std::unique_ptr<StoreSetup> setup;
   try {
     setup = strategy->create(spec);
+  } catch (const ServerUnreachable& e) {
+    throw InputError(e.what());  // the user's server: bad input, exit 2, nothing forked
   } catch (const StoreError& e) {
     throw RunError(e.what());
   }

@@ -33,6 +33,9 @@ struct RunOptions {
   // what the shared history shows (-P).
   std::function<void(const Progress&)> on_progress;
   Duration progress_interval{std::chrono::seconds(1)};
+  // A PostgreSQL server already running, for a strategy with a server and
+  // no conninfo named: compare's, shared by its runs (StoreOptions).
+  std::shared_ptr<PostgresServer> postgres_server;
 };
 
 // One buyer process as the parent saw it.

@@ -237,23 +237,29 @@ void read_store(Scenario& scenario, const toml::table& table) {
   }
 }
 
+// Why `conninfo` is not one libpq would take; empty when it is. libpq's own
+// parser: a typo is found here, not after the fork.
+std::string conninfo_problem(const std::string& conninfo) {
+  if (conninfo.empty()) return "must not be empty; leave it out for a server of the run's own";
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (!options) {
+    std::string why = error ? error : "out of memory";
+    PQfreemem(error);
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    return fmt::format("not a libpq conninfo: {}", why);
+  }
+  PQconninfoFree(options);
+  return {};
+}
+
 void read_postgres(Scenario& scenario, const toml::table& table) {
   reject_unknown_keys(table, kPostgresKeys, scenario.file, "postgres.");
   for (const auto& [name, node] : table) {
     Key key(scenario.file, "postgres." + std::string(name.str()), name.source());
     if (name == "conninfo") {
       std::string conninfo = string_value(key, node);
-      if (conninfo.empty()) key.fail("must not be empty; leave it out for a server of the run's own");
-      // libpq's own parser: a typo is found here, not after the fork.
-      char* error = nullptr;
-      PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
-      if (!options) {
-        std::string why = error ? error : "out of memory";
-        PQfreemem(error);
-        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-        key.fail(fmt::format("not a libpq conninfo: {}", why));
-      }
-      PQconninfoFree(options);
+      if (std::string problem = conninfo_problem(conninfo); !problem.empty()) key.fail(problem);
       scenario.postgres_conninfo = conninfo;
     } else if (name == "isolation") {
       scenario.postgres_isolation = choice_value(key, node, {"read-committed", "repeatable-read", "serializable"});
@@ -398,6 +404,11 @@ void set_mode(Scenario& scenario, std::string_view value, std::string_view where
   if (value == "concurrent") scenario.mode = Mode::kConcurrent;
   else if (value == "serial") scenario.mode = Mode::kSerial;
   else fail(where, fmt::format("'{}' is not a mode; use concurrent or serial", value));
+}
+
+void set_postgres_conninfo(Scenario& scenario, const std::string& value, std::string_view where) {
+  if (std::string problem = conninfo_problem(value); !problem.empty()) fail(where, problem);
+  scenario.postgres_conninfo = value;
 }
 
 void set_attempts(Scenario& scenario, std::string_view value, std::string_view where) {

@@ -123,6 +123,8 @@ void set_tickets(Scenario& scenario, std::int64_t value, std::string_view where)
 void set_seed(Scenario& scenario, std::int64_t value, std::string_view where);
 void set_attempts(Scenario& scenario, std::string_view value, std::string_view where);
 void set_mode(Scenario& scenario, std::string_view value, std::string_view where);
+// The PostgreSQL server to use (--postgres), checked as [postgres] conninfo is.
+void set_postgres_conninfo(Scenario& scenario, const std::string& value, std::string_view where);
 // The matrix: each list replaces the scenario's, checked as its key is.
 void set_strategies(Scenario& scenario, const std::vector<std::string>& values, std::string_view where);
 void set_buyer_counts(Scenario& scenario, const std::vector<std::int64_t>& values, std::string_view where);

@@ -116,7 +116,11 @@ BuyResult PostgresStore::buy(const BuyRequest& request) {
         return ended(Outcome::kError);
       }
     }
-    if (tries >= max_tries) return ended(Outcome::kError);
+    if (tries >= max_tries) {
+      BuyResult result = ended(Outcome::kError);
+      result.tries_exhausted = true;
+      return result;
+    }
     ++counts.retries;
     if (!cut_off) backoff(counts.retries);
   }
@@ -164,7 +168,13 @@ class PostgresSetup final : public StoreSetup {
     context_.layout = strategy.layout;
     std::string_view isolation = options.postgres_isolation.empty() ? strategy.isolation : options.postgres_isolation;
     context_.begin = "BEGIN ISOLATION LEVEL " + isolation_sql(isolation);
-    if (options.postgres_conninfo.empty()) {
+    if (!options.postgres_conninfo.empty()) {
+      context_.conninfo = options.postgres_conninfo;
+      check_postgres_server(context_.conninfo);
+    } else if (options.postgres_server) {
+      server_ = options.postgres_server;
+      context_.conninfo = server_->conninfo();
+    } else {
       PostgresServerOptions server;
       server.parent = spec.dir.parent_path();
       server.fsync = options.postgres_fsync;
@@ -173,18 +183,18 @@ class PostgresSetup final : public StoreSetup {
       server.crash_tuning = options.postgres_crash_tuning;
       // Every buyer, the monitor, this setup, and the superuser's reserve.
       server.max_connections = spec.buyers + 10;
-      server_ = std::make_unique<PostgresServer>(server);
+      server_ = std::make_shared<PostgresServer>(server);
+      owns_server_ = true;
       context_.conninfo = server_->conninfo();
-    } else {
-      context_.conninfo = options.postgres_conninfo;
     }
     create_tables(spec.tickets);
   }
 
   ~PostgresSetup() override {
-    // A server the user named keeps nothing of the run; the embedded one is
-    // removed whole. Never from a forked child.
-    if (::getpid() != owner_ || server_ || !created_) return;
+    // A server the user named, or one shared by a comparison's runs, keeps
+    // nothing of the run; the run's own is removed whole. Never from a
+    // forked child.
+    if (::getpid() != owner_ || owns_server_ || !created_) return;
     try {
       PgConnection connection(context_.conninfo);
       connection.run(drop_sql());
@@ -305,7 +315,8 @@ class PostgresSetup final : public StoreSetup {
   PostgresStrategy strategy_;
   std::string run_id_;
   PostgresContext context_;
-  std::unique_ptr<PostgresServer> server_;
+  std::shared_ptr<PostgresServer> server_;
+  bool owns_server_ = false;  // started for this run, and stopped with it
   bool created_ = false;
 };
 
@@ -313,6 +324,17 @@ class PostgresSetup final : public StoreSetup {
 
 std::unique_ptr<StoreSetup> create_postgres_setup(const StoreSpec& spec, const PostgresStrategy& strategy) {
   return std::make_unique<PostgresSetup>(spec, strategy);
+}
+
+void check_postgres_server(const std::string& conninfo) {
+  try {
+    PgConnection connection(conninfo);
+  } catch (const StoreError& e) {
+    std::string_view why = e.what();
+    if (why.starts_with("PostgreSQL: ")) why.remove_prefix(12);
+    throw ServerUnreachable(
+        fmt::format("PostgreSQL: cannot use the server --postgres or [postgres] conninfo names: {}", why));
+  }
 }
 
 FinalState inspect_postgres_file(const std::filesystem::path& path) {

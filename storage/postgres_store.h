@@ -91,6 +91,11 @@ struct PostgresStrategy {
 // Throws StoreError when the server cannot be started or reached.
 std::unique_ptr<StoreSetup> create_postgres_setup(const StoreSpec& spec, const PostgresStrategy& strategy);
 
+// Connects once to the server `conninfo` names, to learn before anything
+// is made whether it can be reached; throws ServerUnreachable with libpq's
+// reason on one line when it cannot.
+void check_postgres_server(const std::string& conninfo);
+
 // A PostgreSQL store is not a file: what the runner's check of --store
 // finds at `path` is never one.
 FinalState inspect_postgres_file(const std::filesystem::path& path);

@@ -16,6 +16,8 @@
 
 namespace ticketsim {
 
+class PostgresServer;
+
 // What one store operation ended with.
 enum class Outcome : std::uint8_t {
   kOk = 0,       // a search that read a count
@@ -49,6 +51,9 @@ struct BuyResult {
   // kIndeterminate because the server went away (a crash) after the COMMIT
   // was sent: the buyer reconnects and goes on; not a wait that timed out.
   bool connection_lost = false;
+  // The purchase failed because its tries ran out (max_tries): pgbench's
+  // "failed transaction". Its outcome is kError.
+  bool tries_exhausted = false;
 };
 
 // Where a buyer can be stopped inside a purchase, for fault injection.
@@ -141,6 +146,11 @@ struct StoreOptions {
   // The embedded server is tuned so that a crash loses what asynchronous
   // commits have not yet written (a server-crash fault is planned).
   bool postgres_crash_tuning = false;
+  // A server already running that the run uses instead of starting its own
+  // (compare starts one for its whole matrix): the run makes fresh tables
+  // in it and drops them at its end. Ignored when postgres_conninfo names
+  // a server.
+  std::shared_ptr<PostgresServer> postgres_server;
 };
 
 // Where a run keeps its store. The runner owns `dir` (a fresh per-run
@@ -168,6 +178,14 @@ struct StoreSpec {
 class StoreError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// Raised by a setup when the server the user named (--postgres, [postgres]
+// conninfo) cannot be reached: unreachable, a bad password, no such
+// database. Bad input rather than a failed run: nothing was made.
+class ServerUnreachable : public StoreError {
+ public:
+  using StoreError::StoreError;
 };
 
 // Owns one run's store: its files and named objects. Made in the parent

@@ -22,6 +22,7 @@
 
 #include "storage/store.h"
 #include "tests/temp_dir.h"
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace {
@@ -140,7 +141,7 @@ TEST_CASE("--json writes the documented result") {
   Outcome run = run_ticketsim({"run", scenario, "--json", json_path, "--buyers", "4", "--seed", "7"});
   REQUIRE(run.status == 0);
   nlohmann::json result = nlohmann::json::parse(slurp(json_path));
-  CHECK(result["schema_version"] == 1);
+  CHECK(result["schema_version"] == 2);
   CHECK(result["strategy"] == "named-mutex");
   CHECK(result["verdict"] == "valid");
   CHECK(result["expected_verdict"] == "valid");
@@ -785,7 +786,7 @@ TEST_CASE("compare runs every cell, round the matrix, and writes each export its
   CHECK(contains(run.out, "sold fastest"));
 
   nlohmann::json json = nlohmann::json::parse(slurp(base + ".json"));
-  CHECK(json["schema_version"] == 1);
+  CHECK(json["schema_version"] == 2);
   CHECK(json["kind"] == "ticketsim-comparison");
   CHECK(json["matrix"]["strategies"] == nlohmann::json({"named-mutex", "sqlite"}));
   CHECK(json["matrix"]["buyers"] == nlohmann::json({1, 3}));
@@ -817,7 +818,7 @@ TEST_CASE("compare runs every cell, round the matrix, and writes each export its
   REQUIRE(csv.size() == 9);
   CHECK(csv[0].rfind("strategy,buyers,run,seed,verdict,", 0) == 0);
   std::string md = slurp(base + ".md");
-  CHECK(contains(md, "| Strategy | Buyers | Sales/s (median) | ± stddev | CV | Relative | p99 buy | Correct runs |"));
+  CHECK(contains(md, "| Strategy | Buyers | Sales/s (median) | ± stddev | CV | Relative | p99 buy | Retried/failed | Correct runs |"));
   CHECK(count_of(md, "| 2 of 2 |") == 4);
   std::string html = slurp(base + ".html");
   for (std::string id : {"sales-per-second", "p99-latency", "anomalies", "inventory", "latency-distribution"}) {
@@ -911,7 +912,7 @@ TEST_CASE("compare, report and --export refuse bad input in one line with exit 2
   refused({"report", garbage}, garbage + ": not JSON: ");
   std::string other = dir.file("other.json", "{\"kind\": \"something-else\", \"schema_version\": 1}");
   refused({"report", other}, other + ": key 'kind' is 'something-else'");
-  std::string no_runs = dir.file("no-runs.json", R"({"kind": "ticketsim-comparison", "schema_version": 1, "context": {},
+  std::string no_runs = dir.file("no-runs.json", R"({"kind": "ticketsim-comparison", "schema_version": 2, "context": {},
     "scenario": {"name": "x", "file": "x.toml"}, "matrix": {"strategies": ["sqlite"], "buyers": [1], "runs": 1, "warmup": 0}})");
   refused({"report", no_runs}, no_runs + ": missing key 'runs'");
   // Exporting over the file being read would lose it.
@@ -1038,4 +1039,114 @@ TEST_CASE("the shipped comparison runs its whole matrix and writes all four expo
   CHECK(lines_of(slurp(base + ".csv")).size() == 73);
   CHECK(count_of(slurp(base + ".md"), "\n| ") == 24 + 1);  // the header and a row per cell
   CHECK(contains(slurp(base + ".html"), "<figure class=\"chart\" id=\"inventory\"><figcaption>Tickets left over time at 8 buyers"));
+}
+
+TEST_CASE("strategies: one line each, every summary in one column past the longest name") {
+  Outcome outcome = run_ticketsim({"strategies"});
+  CHECK(outcome.status == 0);
+  std::size_t longest = 0;
+  for (const ticketsim::StrategyInfo& info : ticketsim::strategies()) longest = std::max(longest, info.name.size());
+  std::istringstream lines(outcome.out);
+  std::string line;
+  std::size_t count = 0;
+  for (const ticketsim::StrategyInfo& info : ticketsim::strategies()) {
+    REQUIRE(std::getline(lines, line));
+    CAPTURE(line);
+    CHECK(line.rfind(std::string(info.name) + " ", 0) == 0);
+    CHECK(line.substr(longest, 2) == "  ");
+    CHECK(line.substr(longest + 2) == info.summary);
+    ++count;
+  }
+  CHECK(count == ticketsim::strategies().size());
+  CHECK_FALSE(std::getline(lines, line));
+}
+
+// ---------------------------------------------------------------------------
+// PostgreSQL: a server the user names, and compare's one server
+
+TEST_CASE("--postgres naming a socket directory with no server: one line, exit 2, nothing run") {
+  TempDir dir;
+  TempDir stores;
+  std::string conninfo = fmt::format("host={} dbname=tickets connect_timeout=5", dir.path.string());
+  std::string scenario = dir.file("pg.toml", R"(name = "pg"
+strategy = "postgres-atomic"
+tickets = 4
+buyers = 3
+attempts = 2
+)");
+  std::vector<std::vector<std::string>> commands = {
+      {"run", scenario, "--postgres", conninfo, "--store-dir", stores.path.string()},
+      {"run", kScenarios + "/seed.toml", "--strategy", "postgres-for-update", "--postgres", conninfo},
+      {"compare", scenario, "--strategies", "sqlite,postgres-atomic", "--buyers", "1,2", "--runs", "1", "--postgres",
+       conninfo, "--store-dir", stores.path.string()},
+      {"bench", "--strategies", "postgres-atomic", "--buyers", "1", "--postgres", conninfo, "--no-peer"},
+  };
+  for (const std::vector<std::string>& args : commands) {
+    CAPTURE(args[0]);
+    Outcome outcome = run_ticketsim(args);
+    CAPTURE(outcome.err);
+    CHECK(outcome.status == 2);
+    CHECK(outcome.err_lines() == 1);
+    CHECK(contains(outcome.err, "ticketsim: PostgreSQL: cannot use the server --postgres or [postgres] conninfo names: "));
+    CHECK(contains(outcome.err, dir.path.string() + "/.s.PGSQL.5432"));  // libpq's reason: the socket it tried
+    CHECK(outcome.out.empty());  // no report: no run was made (compare did not run its sqlite cells first)
+    CHECK(stores.empty());       // no run directory left, no store made
+  }
+  // A conninfo libpq cannot parse is refused as the scenario key is.
+  Outcome garbled = run_ticketsim({"run", scenario, "--postgres", "host"});
+  CHECK(garbled.status == 2);
+  CHECK(contains(garbled.err, "ticketsim: --postgres: not a libpq conninfo: "));
+}
+
+TEST_CASE("compare starts one embedded PostgreSQL server for its whole matrix, each run with fresh tables") {
+  // A pg_config on PATH that names a directory whose initdb counts its runs,
+  // then runs the real one. The server's account must reach it: not a
+  // TempDir, which is owner-only.
+  const std::filesystem::path real = "/usr/lib/postgresql/15/bin";
+  REQUIRE(std::filesystem::exists(real / "initdb"));
+  char pattern[] = "/tmp/ticketsim-fake-bindir-XXXXXX";
+  REQUIRE(mkdtemp(pattern) != nullptr);
+  std::filesystem::path fake = pattern;
+  std::filesystem::permissions(fake, std::filesystem::perms(0755));
+  std::filesystem::path count = fake / "initdb-runs";
+  { std::ofstream(count).flush(); }
+  std::filesystem::permissions(count, std::filesystem::perms(0666));
+  for (const auto& entry : std::filesystem::directory_iterator(real)) {
+    if (entry.path().filename() != "initdb") std::filesystem::create_symlink(entry.path(), fake / entry.path().filename());
+  }
+  auto script = [&](const std::string& name, const std::string& text) {
+    std::ofstream(fake / name) << text;
+    std::filesystem::permissions(fake / name, std::filesystem::perms(0755));
+  };
+  script("initdb", fmt::format("#!/bin/sh\necho run >> {}\nexec {} \"$@\"\n", count.string(), (real / "initdb").string()));
+  script("pg_config", fmt::format("#!/bin/sh\necho {}\n", fake.string()));
+  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
+  setenv("PATH", (fake.string() + ":" + path).c_str(), 1);
+
+  TempDir dir;
+  std::string scenario = dir.file("pg.toml", R"(name = "pg"
+strategies = ["postgres-atomic", "postgres-for-update"]
+buyers = [1, 3]
+runs = 2
+tickets = 5
+attempts = "until-sold-out"
+)");
+  std::string json = (dir.path / "c.json").string();
+  Outcome outcome = run_ticketsim({"compare", scenario, "--export", json});
+  setenv("PATH", path.c_str(), 1);
+  CAPTURE(outcome.err);
+  CHECK(outcome.status == 0);
+  std::ifstream in(count);
+  std::string line;
+  int initdb_runs = 0;
+  while (std::getline(in, line)) initdb_runs += line == "run";
+  CHECK(initdb_runs == 1);  // 8 runs, one server
+  nlohmann::json exported = nlohmann::json::parse(slurp(json));
+  REQUIRE(exported["runs"].size() == 8);
+  for (const nlohmann::json& run : exported["runs"]) {
+    CHECK(run["verdict"] == "valid");
+    CHECK(run["sold"] == 5);  // fresh tables: every run sells its own 5 tickets
+    CHECK(run["connection_s"]["max"].get<double>() > 0);
+  }
+  std::filesystem::remove_all(fake);
 }

@@ -377,9 +377,11 @@ Result every_field_result() {
   metrics.spawn_s = 0.0042;
   metrics.attempts_per_s = 1234.0625;
   metrics.tickets_per_buyer = {.min = 1, .mean = 5.666666666666667, .max = 9, .stddev = 4.0414518843273797};
-  result.buyers = {{4242, 4000, 137, "killed by SIGKILL", 1, 1, ""},
-                   {4243, 4000, 0, "exited 0", 7, 9, ""},
-                   {4244, 4000, 1, "exited 1", 9, 11, "store: I/O error"}};
+  result.buyers = {{4242, 4000, 137, "killed by SIGKILL", 1, 1, "", {}, 0.00125},
+                   {4243, 4000, 0, "exited 0", 7, 9, "", {3, 1, 2, 4, 0}, 0.0025},
+                   {4244, 4000, 1, "exited 1", 9, 11, "store: I/O error", {5, 0, 3, 4, 1}, 0.005}};
+  metrics.retry = {8, 1, 5, 8, 1};
+  metrics.connect = {.median_s = 0.0025, .max_s = 0.005};
   metrics.sold_by_buyer = {1, 7, 9};
   metrics.attempts_by_buyer = {1, 9, 11};
   return result;
@@ -494,7 +496,7 @@ TEST_CASE("result_from_json rejects what it cannot read in one line, naming the 
       {changed([](auto& j) { j["inventory"][1]["count"] = "61"; }), "r.json: inventory[1]: key 'count' must be an integer"},
       {changed([](auto& j) { j["scenario"].erase("file"); }),
        "r.json: scenario: missing key 'file'"},
-      {changed([](auto& j) { j["schema_version"] = 2; }), "r.json: schema_version 2 is not the 1 this ticketsim reads"},
+      {changed([](auto& j) { j["schema_version"] = 1; }), "r.json: schema_version 1 is not the 2 this ticketsim reads"},
       {result_error(nlohmann::json::array()), "r.json: a run's result must be a JSON object"},
   };
   for (const auto& [message, expected] : cases) {
@@ -898,15 +900,15 @@ TEST_CASE("comparison_from_json rejects with a one-line InputError naming the fi
   }
   SUBCASE("another schema_version") {
     nlohmann::json json = good;
-    json["schema_version"] = 2;
+    json["schema_version"] = 1;
     message = from_json_error(json, "saved.json");
-    CHECK(message == "saved.json: schema_version 2 is not the 1 this ticketsim reads");
+    CHECK(message == "saved.json: schema_version 1 is not the 2 this ticketsim reads");
   }
   SUBCASE("a single run of another schema_version") {
     nlohmann::json json = result_json(result_of({}));
     json["schema_version"] = 7;
     message = from_json_error(json, "run.json");
-    CHECK(message == "run.json: schema_version 7 is not the 1 this ticketsim reads");
+    CHECK(message == "run.json: schema_version 7 is not the 2 this ticketsim reads");
   }
   SUBCASE("not an object") {
     message = from_json_error(nlohmann::json::array({1, 2}), "list.json");
@@ -945,11 +947,14 @@ TEST_CASE("CSV: a header and one row per run, every row as wide as the header") 
   c.rows[2].repeat_command = "two\nlines";
   c.rows[3].result.final_state.corrupt = true;
   c.rows[4].repeat_command = "ticketsim run \"x.toml\"";  // a quote and no comma
+  c.rows[16].result.metrics.retry = {.serialization_failures = 6, .deadlock_failures = 1, .retried = 4, .retries = 9,
+                                     .failed = 2};
+  c.rows[16].result.metrics.connect = {.median_s = 0.0015, .max_s = 0.004};
   std::string csv = comparison_csv(c);
   std::vector<std::vector<std::string>> records = parse_csv(csv);
   REQUIRE(records.size() == c.rows.size() + 1);
   const std::vector<std::string>& header = records[0];
-  CHECK(header.size() == 23 + static_cast<std::size_t>(kAnomalyClasses) + 1);
+  CHECK(header.size() == 29 + static_cast<std::size_t>(kAnomalyClasses) + 1);
   CHECK(header.front() == "strategy");
   CHECK(header.back() == "repeat_command");
   for (std::size_t i = 1; i < records.size(); ++i) {
@@ -989,6 +994,14 @@ TEST_CASE("CSV: a header and one row per run, every row as wide as the header") 
   CHECK(plain[column("oversold")] == "3");
   CHECK(plain[column("lost_updates")] == "2");
   CHECK(plain[column("stale_reads")] == "0");
+  // pgbench's --failures-detailed figures, and the connection time.
+  CHECK(plain[column("serialization_failures")] == "6");
+  CHECK(plain[column("deadlock_failures")] == "1");
+  CHECK(plain[column("retried_transactions")] == "4");
+  CHECK(plain[column("failed_transactions")] == "2");
+  CHECK(plain[column("connect_median_s")] == "0.0015");
+  CHECK(plain[column("connect_max_s")] == "0.004");
+  CHECK(records[16][column("serialization_failures")] == "0");
 }
 
 // ---------------------------------------------------------------------------
@@ -996,15 +1009,21 @@ TEST_CASE("CSV: a header and one row per run, every row as wide as the header") 
 
 TEST_CASE("Markdown: the table has one row per cell and a Relative column") {
   Comparison c = sample_matrix();
+  // Two runs of file-lock at 4 buyers retried purchases; one ran out of tries.
+  for (RunRow& row : c.rows) {
+    if (row.strategy() == "file-lock" && row.buyers() == 4 && row.run < 3) {
+      row.result.metrics.retry = {.retried = 3, .retries = 5, .failed = row.run == 1 ? 1 : 0};
+    }
+  }
   std::string md = comparison_markdown(c);
   CHECK(md.rfind("# ticketsim: rush\n", 0) == 0);
   CHECK(contains(md, "3 strategies x 2 buyer counts x 3 runs (1 warm-up run per cell not counted)."));
   std::vector<std::vector<std::string>> table = md_table(md);
   REQUIRE(table.size() == 2 + 6);
   CHECK(table[0] == std::vector<std::string>{"Strategy", "Buyers", "Sales/s (median)", "± stddev", "CV", "Relative",
-                                             "p99 buy", "Correct runs"});
-  CHECK(table[1] == std::vector<std::string>{":--", "--:", "--:", "--:", "--:", "--:", "--:", ":--"});
-  for (const auto& row : table) CHECK(row.size() == 8);
+                                             "p99 buy", "Retried/failed", "Correct runs"});
+  CHECK(table[1] == std::vector<std::string>{":--", "--:", "--:", "--:", "--:", "--:", "--:", "--:", ":--"});
+  for (const auto& row : table) CHECK(row.size() == 9);
   // Matrix order: file-lock at 1 and 4, sqlite, plain.
   CHECK(table[2][0] == "file-lock");
   CHECK(table[2][1] == "1");
@@ -1013,13 +1032,15 @@ TEST_CASE("Markdown: the table has one row per cell and a Relative column") {
   CHECK(table[3][2] == "300");
   CHECK(table[3][4] == "3.3%");
   CHECK(table[3][5] == "1.00");
-  CHECK(table[3][7] == "3 of 3");
+  CHECK(table[3][7] == "6/1");  // over the cell's runs
+  CHECK(table[2][7] == "0/0");
+  CHECK(table[3][8] == "3 of 3");
   CHECK(table[5][0] == "sqlite");
   CHECK(table[5][5] == "0.33 ± 0.07");
   CHECK(table[5][4] == "20.0%");
   CHECK(table[7][0] == "plain");
   CHECK(table[7][5] == "3.33 ± 0.20");
-  CHECK(table[7][7] == "0 of 3 (invalid 3)");
+  CHECK(table[7][8] == "0 of 3 (invalid 3)");
   CHECK(table[6][5] == "1.00");  // plain at 1 buyer: correct and fastest
   // The summary follows as a list.
   CHECK(contains(md, "\n- at 4 buyers, file-lock sold fastest (300 sales/s): 3.00 ± 0.61 × faster than sqlite\n"));
@@ -1034,7 +1055,7 @@ TEST_CASE("Markdown: one run per cell shows no ±; a pipe in a strategy is escap
   CHECK(contains(md, "| a\\|b | 2 |"));
   std::vector<std::vector<std::string>> table = md_table(md);
   REQUIRE(table.size() == 4);
-  for (const auto& row : table) CHECK(row.size() == 8);
+  for (const auto& row : table) CHECK(row.size() == 9);
   CHECK(table[2][0] == "a\\|b");
   CHECK(table[2][5] == "0.50");
   CHECK(table[3][5] == "1.00");

@@ -209,3 +209,28 @@ TEST_CASE("plural: a count and its word, regular or not") {
   CHECK(plural(1, "strategy", "strategies") == "1 strategy");
   CHECK(plural(2, "buyer waits", "buyers wait") == "2 buyers wait");
 }
+
+TEST_CASE("measure counts retries and failures as pgbench --failures-detailed does, per buyer and in all") {
+  // Buyer 1: a purchase sold after 2 retries, one sold at once, one whose
+  // tries ran out after 3 retries; its slot counted 4 serialization
+  // failures and 1 deadlock. Buyer 2: none, connected in 3 ms.
+  Operation retried = op(OperationKind::kBuy, Outcome::kSold, 0, kMs);
+  retried.retries = 2;
+  retried.flags = kOperationSerializationFailure;
+  Operation failed = op(OperationKind::kBuy, Outcome::kError, 2 * kMs, 3 * kMs);
+  failed.retries = 3;
+  failed.flags = kOperationSerializationFailure | kOperationDeadlockFailure | kOperationTriesExhausted;
+  std::vector<Operation> first = {op(OperationKind::kSearch, Outcome::kOk, 0, kMs), retried,
+                                  op(OperationKind::kBuy, Outcome::kSold, kMs, 2 * kMs), failed};
+  std::vector<Operation> second = {op(OperationKind::kBuy, Outcome::kSold, 0, kMs)};
+  std::vector<BuyerHistory> buyers = {{1, first, "", 1 * kMs, 4, 1}, {2, second, "", 3 * kMs, 0, 0}};
+  Metrics metrics = measure(buyers, 4 * kMs, 0);
+  REQUIRE(metrics.retry_by_buyer.size() == 2);
+  CHECK(metrics.retry_by_buyer[0] == RetryCounts{.serialization_failures = 4, .deadlock_failures = 1, .retried = 2,
+                                                 .retries = 5, .failed = 1});
+  CHECK(metrics.retry_by_buyer[1] == RetryCounts{});
+  CHECK(metrics.retry == metrics.retry_by_buyer[0]);
+  CHECK(metrics.connect_by_buyer_s == std::vector<double>{0.001, 0.003});
+  CHECK(metrics.connect.max_s == doctest::Approx(0.003));
+  CHECK(metrics.connect.median_s == doctest::Approx(0.001));  // nearest rank of two: the lower
+}

@@ -336,14 +336,14 @@ TEST_CASE("a server named by conninfo: the run's tables are made, then dropped; 
   admin.run("DROP TABLE keep_me");
 }
 
-TEST_CASE("a server that cannot be reached: one StoreError from the setup, no buyer forked") {
+TEST_CASE("a server that cannot be reached: one ServerUnreachable from the setup, no buyer forked") {
   TempDir dir;
   SUBCASE("no server at that socket") {
     StoreSpec spec = spec_on(dir, 1, fmt::format("host={} port=5432 connect_timeout=5", dir.path.string()));
     try {
       find_strategy("postgres-atomic")->create(spec);
       FAIL("connected to nothing");
-    } catch (const StoreError& e) {
+    } catch (const ServerUnreachable& e) {
       std::string message = e.what();
       CAPTURE(message);
       CHECK(message.find('\n') == std::string::npos);
@@ -356,7 +356,7 @@ TEST_CASE("a server that cannot be reached: one StoreError from the setup, no bu
     try {
       find_strategy("postgres-for-update")->create(spec);
       FAIL("connected to a missing database");
-    } catch (const StoreError& e) {
+    } catch (const ServerUnreachable& e) {
       std::string message = e.what();
       CAPTURE(message);
       CHECK(message.find('\n') == std::string::npos);
@@ -365,12 +365,12 @@ TEST_CASE("a server that cannot be reached: one StoreError from the setup, no bu
   }
   SUBCASE("a user the server does not know") {
     StoreSpec spec = spec_on(dir, 1, shared_server().conninfo() + " user=nobody_here");
-    CHECK_THROWS_AS(find_strategy("postgres-atomic")->create(spec), StoreError);
+    CHECK_THROWS_AS(find_strategy("postgres-atomic")->create(spec), ServerUnreachable);
   }
-  SUBCASE("through the runner: a RunError before any buyer") {
+  SUBCASE("through the runner: an InputError (exit 2) before any buyer") {
     Scenario scenario = race("postgres-atomic", 4, 4);
     scenario.postgres_conninfo = fmt::format("host={} port=5432", dir.path.string());
-    CHECK_THROWS_AS(run(scenario, dir), RunError);
+    CHECK_THROWS_AS(run(scenario, dir), InputError);
     // No buyer was forked: none is left to reap (the shared server, a child
     // of this process, still runs).
     int status = 0;

@@ -1,6 +1,7 @@
 // `ticketsim bench`: each limit and the simulator against it, with budgets
 // (bench/budgets.h).
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -8,7 +9,9 @@
 #include "bench/budgets.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/output.h"
+#include "sim/errors.h"
 #include "sim/scenario.h"
+#include "storage/postgres_store.h"
 
 namespace ticketsim {
 namespace {
@@ -23,6 +26,9 @@ class BenchCommand : public Command {
     app()->add_option("--spawn-buyers", options_.spawn_buyers, "Buyers for the spawn budget")
         ->check(CLI::Range(1, 32768));
     app()->add_option("--store-dir", options_.store_dir, "Where the stores are made (default /dev/shm when it is tmpfs)");
+    app()->add_option("--postgres", postgres_,
+                      "The PostgreSQL server for the postgres strategies, as a libpq conninfo; default: one "
+                      "ticketsim starts");
     app()->add_flag("--no-peer", no_peer_, "Leave out the Python peer");
     app()->add_option("--export", exports_, "Write the figures to FILE (.json, .csv or .md); repeatable");
   }
@@ -33,6 +39,15 @@ class BenchCommand : public Command {
     if (!options_.strategies.empty()) set_strategies(scenario, options_.strategies, "--strategies");
     if (!options_.buyers.empty()) set_buyer_counts(scenario, options_.buyers, "--buyers");
     check_exports(exports_, is_bench_export_format, ".json, .csv or .md");
+    if (postgres_) {
+      set_postgres_conninfo(scenario, *postgres_, "--postgres");
+      options_.postgres_conninfo = scenario.postgres_conninfo;
+      try {
+        check_postgres_server(options_.postgres_conninfo);  // before any measurement
+      } catch (const ServerUnreachable& e) {
+        throw InputError(e.what());
+      }
+    }
     std::error_code ec;
     std::filesystem::path peer = std::filesystem::path(TICKETSIM_SOURCE_DIR) / "bench" / "seed_peer.py";
     if (!no_peer_ && std::filesystem::exists(peer, ec)) options_.peer = peer;
@@ -50,6 +65,7 @@ class BenchCommand : public Command {
   BenchOptions options_;
   std::vector<std::string> exports_;
   bool no_peer_ = false;
+  std::optional<std::string> postgres_;
 };
 
 }  // namespace

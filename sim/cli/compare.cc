@@ -34,6 +34,9 @@ class CompareCommand : public Command {
     app()->add_option("--seed", seed_, "Seed of the first run of each cell; run r uses seed + r - 1");
     app()->add_option("--store-dir", store_dir_,
                       "Directory in which the per-run store directories are made (default $TMPDIR or /tmp)");
+    app()->add_option("--postgres", postgres_,
+                      "The PostgreSQL server to use, as a libpq conninfo ('host=/path dbname=x'); default: one "
+                      "ticketsim starts");
     app()->add_option("--export", exports_, "Write the comparison to FILE: .json, .csv, .md or .html; repeatable");
     app()->add_option("-P,--progress", progress_s_, "Print progress on stderr every SECONDS")
         ->check(CLI::Range(0.1, 3600.0));
@@ -52,6 +55,10 @@ class CompareCommand : public Command {
       repeat.insert(repeat.end(), {"--attempts", *attempts_});
     }
     if (seed_) set_seed(scenario, *seed_, "--seed");
+    if (postgres_) {
+      set_postgres_conninfo(scenario, *postgres_, "--postgres");
+      repeat.insert(repeat.end(), {"--postgres", *postgres_});
+    }
     if (!store_dir_.empty()) repeat.insert(repeat.end(), {"--store-dir", store_dir_});
     if (!strategies_.empty()) set_strategies(scenario, strategies_, "--strategies");
     if (!buyers_.empty()) set_buyer_counts(scenario, buyers_, "--buyers");
@@ -116,6 +123,7 @@ class CompareCommand : public Command {
   std::optional<std::int64_t> warmup_;
   std::optional<std::int64_t> tickets_;
   std::optional<std::string> attempts_;
+  std::optional<std::string> postgres_;
   std::optional<std::int64_t> seed_;
   std::string store_dir_;
   std::vector<std::string> exports_;

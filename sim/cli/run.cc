@@ -42,6 +42,9 @@ class RunCommand : public Command {
     app()->add_flag("--reset", reset_, "Replace what is at --store FILE");
     app()->add_option("--store-dir", store_dir_,
                     "Directory in which the per-run store directory is made (default $TMPDIR or /tmp)");
+    app()->add_option("--postgres", postgres_,
+                      "The PostgreSQL server to use, as a libpq conninfo ('host=/path dbname=x'); default: one "
+                      "ticketsim starts");
     app()->add_option("--export", exports_,
                     "Write the result to FILE, the format chosen by its extension: .json, .csv, .md or .html; "
                     "repeatable");
@@ -57,6 +60,7 @@ class RunCommand : public Command {
     if (attempts_) set_attempts(scenario, *attempts_, "--attempts");
     if (seed_) set_seed(scenario, *seed_, "--seed");
     if (mode_) set_mode(scenario, *mode_, "--mode");
+    if (postgres_) set_postgres_conninfo(scenario, *postgres_, "--postgres");
     if (expect_) {
       std::optional<Verdict> expected = verdict_named(*expect_);
       if (!expected) throw InputError(fmt::format("--expect: '{}' is not a verdict; use valid, invalid or stuck", *expect_));
@@ -105,6 +109,7 @@ class RunCommand : public Command {
   std::optional<std::string> attempts_;
   std::optional<std::int64_t> seed_;
   std::optional<std::string> mode_;
+  std::optional<std::string> postgres_;
   std::optional<std::string> expect_;
   std::string json_path_;
   std::string log_path_;

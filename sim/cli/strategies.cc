@@ -1,4 +1,6 @@
 // `ticketsim strategies`: every store strategy, one line each.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "sim/cli/commands.h"
@@ -13,7 +15,10 @@ class StrategiesCommand : public Command {
       : Command(parent.add_subcommand("strategies", "List the store strategies")) {}
 
   int execute(const std::vector<std::string>&) override {
-    for (const StrategyInfo& info : strategies()) fmt::print("{:<17}{}\n", info.name, info.summary);
+    // Names padded to the longest, two spaces before the summaries.
+    std::size_t width = 0;
+    for (const StrategyInfo& info : strategies()) width = std::max(width, info.name.size());
+    for (const StrategyInfo& info : strategies()) fmt::print("{:<{}}  {}\n", info.name, width, info.summary);
     return kExitAsExpected;
   }
 };

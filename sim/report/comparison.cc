@@ -120,6 +120,7 @@ std::vector<Cell> cells_of(const Comparison& comparison) {
       for (const RunRow* row : cell.runs) {
         rates.push_back(row->sales_per_s());
         p99s.push_back(row->buy().p99);
+        cell.retry += row->retry();
         switch (row->verdict()) {
           case Verdict::kValid: ++cell.valid; break;
           case Verdict::kInvalid: ++cell.invalid; break;
@@ -282,7 +283,13 @@ nlohmann::json comparison_json(const Comparison& comparison) {
                            {"invalid", cell.invalid},
                            {"stuck", cell.stuck},
                            {"interrupted", cell.interrupted}}},
-                         {"runs_with_anomaly", runs_with}});
+                         {"runs_with_anomaly", runs_with},
+                         {"failures_detailed",
+                          {{"serialization_failures", cell.retry.serialization_failures},
+                           {"deadlock_failures", cell.retry.deadlock_failures},
+                           {"retried_transactions", cell.retry.retried},
+                           {"total_retries", cell.retry.retries},
+                           {"failed_transactions", cell.retry.failed}}}});
   }
   json["cells"] = std::move(cell_list);
   json["summary"] = summary_lines(comparison, cells);

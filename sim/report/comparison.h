@@ -18,7 +18,7 @@
 
 namespace ticketsim {
 
-inline constexpr int kComparisonSchemaVersion = 1;
+inline constexpr int kComparisonSchemaVersion = 2;
 inline constexpr const char* kComparisonKind = "ticketsim-comparison";
 
 // One run, as the exports read it: the run's Result, and where it sits in
@@ -48,6 +48,8 @@ struct RunRow {
   const LatencyStats& buy() const { return result.metrics.buy; }
   const LatencyStats& search() const { return result.metrics.search; }
   std::int64_t retries() const { return result.check.retries; }
+  const RetryCounts& retry() const { return result.metrics.retry; }
+  const ConnectStats& connect() const { return result.metrics.connect; }
   std::int64_t indeterminate() const { return result.check.indeterminate; }
   std::int64_t timeouts() const { return result.check.timeouts; }
   // Every class, in report order.
@@ -72,6 +74,7 @@ struct Cell {
   // was found, and how often in all.
   std::vector<std::pair<Anomaly, std::int64_t>> runs_with;
   std::vector<std::pair<Anomaly, std::int64_t>> totals;
+  RetryCounts retry;  // retries and failures, summed over the runs
   // Median sales/s against the fastest cell at the same buyer count that was
   // correct in every run, with its error.
   double relative = 0, relative_error = 0;

@@ -45,6 +45,8 @@ std::string correct_runs(const Cell& cell) {
   return why.empty() ? text : text + " (" + why + ")";
 }
 
+std::string retried_failed(const Cell& cell) { return fmt::format("{}/{}", cell.retry.retried, cell.retry.failed); }
+
 std::string relative_text(const Cell& cell, bool spread) {
   if (!cell.has_relative) return "n/a";
   if (cell.reference || !spread) return fmt::format("{:.2f}", cell.relative);
@@ -60,17 +62,20 @@ std::string cv_text(const Cell& cell, bool spread) {
 std::string comparison_csv(const Comparison& comparison) {
   std::string out =
       "strategy,buyers,run,seed,verdict,expected_verdict,tickets,sold,remaining,sales_per_s,window_s,"
-      "buys,buy_mean_s,buy_p50_s,buy_p90_s,buy_p99_s,buy_p99_9_s,buy_max_s,search_p99_s,retries,indeterminate,"
-      "timeouts,anomalies";
+      "buys,buy_mean_s,buy_p50_s,buy_p90_s,buy_p99_s,buy_p99_9_s,buy_max_s,search_p99_s,retries,"
+      "serialization_failures,deadlock_failures,retried_transactions,failed_transactions,connect_median_s,"
+      "connect_max_s,indeterminate,timeouts,anomalies";
   for (int i = 0; i < kAnomalyClasses; ++i) out += fmt::format(",{}", anomaly_key(static_cast<Anomaly>(i)));
   out += ",repeat_command\n";
   for (const RunRow& row : comparison.rows) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{}",
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{},{},{:.6g},{:.6g},{},{},{}",
                        csv_field(row.strategy()), row.buyers(), row.run, row.seed(), verdict_name(row.verdict()),
                        verdict_name(row.expected_verdict()), row.tickets(), row.sold(),
                        row.remaining() ? std::to_string(*row.remaining()) : "", row.sales_per_s(), row.window_s(),
                        row.buy().count, row.buy().mean, row.buy().p50, row.buy().p90, row.buy().p99, row.buy().p999,
-                       row.buy().max, row.search().p99, row.retries(), row.indeterminate(), row.timeouts(),
+                       row.buy().max, row.search().p99, row.retries(), row.retry().serialization_failures,
+                       row.retry().deadlock_failures, row.retry().retried, row.retry().failed, row.connect().median_s,
+                       row.connect().max_s, row.indeterminate(), row.timeouts(),
                        row.anomaly_total());
     for (const AnomalyReport& report : row.anomalies()) out += fmt::format(",{}", report.count);
     out += "," + csv_field(row.repeat_command) + "\n";
@@ -84,15 +89,18 @@ std::string comparison_markdown(const Comparison& comparison) {
   bool spread = comparison.runs > 1;
   std::string out = fmt::format("# ticketsim: {}\n\n", comparison.scenario_name);
   out += fmt::format("{}.\n\n", matrix_words(comparison));
-  out += fmt::format("| Strategy | Buyers | Sales/s (median) | ± stddev | CV | Relative | p99 buy | Correct runs |\n");
-  out += "|:--|--:|--:|--:|--:|--:|--:|:--|\n";
+  out += fmt::format(
+      "| Strategy | Buyers | Sales/s (median) | ± stddev | CV | Relative | p99 buy | Retried/failed | Correct runs |\n");
+  out += "|:--|--:|--:|--:|--:|--:|--:|--:|:--|\n";
   for (const Cell& cell : cells) {
-    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", md_cell(cell.strategy), cell.buyers,
+    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", md_cell(cell.strategy), cell.buyers,
                        format_rate(cell.median), stddev_text(cell, spread), cv_text(cell, spread),
-                       relative_text(cell, spread), format_seconds(cell.buy_p99_s), correct_runs(cell));
+                       relative_text(cell, spread), format_seconds(cell.buy_p99_s), retried_failed(cell),
+                       correct_runs(cell));
   }
   out += "\nRelative: median sales/s against the fastest strategy at the same buyer count that was correct in "
-         "every run.\n\n";
+         "every run. Retried/failed: purchases retried at least once, and purchases whose tries ran out, over "
+         "the cell's runs.\n\n";
   for (const std::string& line : summary_lines(comparison, cells)) out += fmt::format("- {}\n", md_cell(line));
   out += fmt::format("\n<details><summary>Context</summary>\n\n"
                      "- ticketsim {} ({}), {} build, {}\n"
@@ -115,12 +123,13 @@ void print_comparison(const Comparison& comparison, std::FILE* out) {
   text += fmt::format("\n{}: {}\n\n", comparison.scenario_name, matrix_words(comparison));
   std::size_t width = 8;
   for (const Cell& cell : cells) width = std::max(width, cell.strategy.size());
-  text += fmt::format("{:<{}}  {:>6}  {:>10}  {:>9}  {:>6}  {:>12}  {:>9}  {}\n", "strategy", width, "buyers",
-                      "sales/s", "± stddev", "CV", "relative", "p99 buy", "correct runs");
+  text += fmt::format("{:<{}}  {:>6}  {:>10}  {:>9}  {:>6}  {:>12}  {:>9}  {:>14}  {}\n", "strategy", width,
+                      "buyers", "sales/s", "± stddev", "CV", "relative", "p99 buy", "retried/failed", "correct runs");
   for (const Cell& cell : cells) {
-    text += fmt::format("{:<{}}  {:>6}  {:>10}  {:>9}  {:>6}  {:>12}  {:>9}  {}\n", cell.strategy, width,
+    text += fmt::format("{:<{}}  {:>6}  {:>10}  {:>9}  {:>6}  {:>12}  {:>9}  {:>14}  {}\n", cell.strategy, width,
                         cell.buyers, format_rate(cell.median), stddev_text(cell, spread), cv_text(cell, spread),
-                        relative_text(cell, spread), format_seconds(cell.buy_p99_s), correct_runs(cell));
+                        relative_text(cell, spread), format_seconds(cell.buy_p99_s), retried_failed(cell),
+                        correct_runs(cell));
   }
   text += "\nsummary\n";
   for (const std::string& line : summary_lines(comparison, cells)) text += fmt::format("  {}\n", line);

@@ -42,4 +42,8 @@ std::string relative_text(const Cell& cell, bool spread);
 std::string stddev_text(const Cell& cell, bool spread);
 std::string cv_text(const Cell& cell, bool spread);
 
+// "35/0": the cell's purchases retried at least once, and those whose tries
+// ran out (pgbench's failed transactions), over its runs.
+std::string retried_failed(const Cell& cell);
+
 }  // namespace ticketsim

@@ -407,14 +407,15 @@ std::string table_html(const Comparison& comparison, const std::vector<Cell>& ce
   bool spread = comparison.runs > 1;
   std::string html =
       "<table id=\"cells\"><thead><tr><th>Strategy</th><th>Buyers</th><th>Sales/s (median)</th><th>± stddev</th>"
-      "<th>CV</th><th>Relative</th><th>p99 buy</th><th>Correct runs</th></tr></thead><tbody>\n";
+      "<th>CV</th><th>Relative</th><th>p99 buy</th><th title=\"purchases retried at least once / purchases whose "
+      "tries ran out, over the runs\">Retried/failed</th><th>Correct runs</th></tr></thead><tbody>\n";
   for (const Cell& cell : cells) {
     html += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-                        "<td>{}</td><td>{}</td></tr>\n",
+                        "<td>{}</td><td>{}</td><td>{}</td></tr>\n",
                         cell.all_correct() ? "correct" : "wrong", escape(cell.strategy), cell.buyers,
                         format_rate(cell.median), stddev_text(cell, spread), cv_text(cell, spread),
                         escape(relative_text(cell, spread)), format_seconds(cell.buy_p99_s),
-                        escape(correct_runs(cell)));
+                        escape(retried_failed(cell)), escape(correct_runs(cell)));
   }
   return html + "</tbody></table>\n";
 }
@@ -423,13 +424,17 @@ std::string runs_html(const Comparison& comparison) {
   std::string html = fmt::format(
       "<details><summary>Every run ({})</summary><table id=\"runs\"><thead><tr><th>Strategy</th><th>Buyers</th>"
       "<th>Run</th><th>Verdict</th><th>Sold</th><th>Sales/s</th><th>p99 buy</th><th>Anomalies</th>"
+      "<th>Serialization/deadlock failures</th><th>Retried (retries)</th><th>Failed</th><th>Connect median/max</th>"
       "<th>Repeat with</th></tr></thead><tbody>\n",
       comparison.rows.size());
   for (const RunRow& row : comparison.rows) {
+    const RetryCounts& retry = row.retry();
     html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td>"
-                        "<td>{}</td><td><code>{}</code></td></tr>\n",
+                        "<td>{}</td><td>{}/{}</td><td>{} ({})</td><td>{}</td><td>{}/{}</td><td><code>{}</code></td></tr>\n",
                         escape(row.strategy()), row.buyers(), row.run, verdict_name(row.verdict()), row.sold(),
                         row.tickets(), format_rate(row.sales_per_s()), format_seconds(row.buy().p99), row.anomaly_total(),
+                        retry.serialization_failures, retry.deadlock_failures, retry.retried, retry.retries,
+                        retry.failed, format_seconds(row.connect().median_s), format_seconds(row.connect().max_s),
                         escape(row.repeat_command));
   }
   return html + "</tbody></table></details>\n";

@@ -18,6 +18,15 @@ std::string latency_row(std::string_view name, const LatencyStats& s) {
                      format_seconds(s.p999), format_seconds(s.max));
 }
 
+// Whether the report has the retries line (and the buyers' retry columns):
+// for a strategy with a server, and whenever a try failed.
+bool shows_retries(const Result& result) {
+  const StrategyInfo* strategy = find_strategy(result.scenario.strategy);
+  const RetryCounts& retry = result.metrics.retry;
+  return (strategy && strategy->server) || retry.serialization_failures > 0 || retry.deadlock_failures > 0 ||
+         retry.failed > 0;
+}
+
 // Buyers are listed one per line up to this many; beyond, in summary.
 constexpr std::size_t kListedBuyers = 16;
 
@@ -28,7 +37,19 @@ void print_buyers(const Result& result, std::string& out) {
   out += fmt::format("buyers      {} reaped, {} exited 0", rows.size(), clean);
   if (!rows.empty()) out += fmt::format("; parent pid {}", rows.front().ppid);
   out += "\n";
-  if (rows.size() <= kListedBuyers) {
+  if (rows.size() <= kListedBuyers && shows_retries(result)) {
+    // pgbench's per-client figures: serialization and deadlock failures,
+    // purchases retried (and the retries), failed; and the connection time.
+    out += fmt::format("  {:>8} {:>8} {:>8} {:>6} {:>9} {:>13} {:>6} {:>9}  {}\n", "pid", "ppid", "attempts", "sold",
+                       "ser/dl", "retried (n)", "failed", "connect", "ended");
+    for (const BuyerRow& row : rows) {
+      out += fmt::format("  {:>8} {:>8} {:>8} {:>6} {:>9} {:>13} {:>6} {:>9}  {}{}\n", row.pid, row.ppid,
+                         row.attempts, row.sold,
+                         fmt::format("{}/{}", row.retry.serialization_failures, row.retry.deadlock_failures),
+                         fmt::format("{} ({})", row.retry.retried, row.retry.retries), row.retry.failed,
+                         format_seconds(row.connect_s), row.ended, row.error.empty() ? "" : ": " + row.error);
+    }
+  } else if (rows.size() <= kListedBuyers) {
     out += fmt::format("  {:>8} {:>8} {:>8} {:>6}  {}\n", "pid", "ppid", "attempts", "sold", "ended");
     for (const BuyerRow& row : rows) {
       out += fmt::format("  {:>8} {:>8} {:>8} {:>6}  {}{}\n", row.pid, row.ppid, row.attempts, row.sold,
@@ -112,6 +133,18 @@ void print_report(const Result& result, std::FILE* file) {
   if (result.final_state.lock_recoveries > 0) {
     out += fmt::format("            the lock was taken over from a dead holder {}\n",
                        plural(result.final_state.lock_recoveries, "time"));
+  }
+  if (shows_retries(result)) {
+    const RetryCounts& retry = metrics.retry;
+    out += fmt::format("retries     {}, {}; {} retried ({}); {} failed (tries ran out)\n",
+                       plural(retry.serialization_failures, "serialization failure"),
+                       plural(retry.deadlock_failures, "deadlock failure"), plural(retry.retried, "purchase"),
+                       plural(retry.retries, "retry", "retries"), retry.failed);
+  }
+  if (metrics.connect.max_s > 0) {
+    out += fmt::format("connection  initial connection time {} median, {} max over the buyers (after fork, before "
+                       "the barrier; not counted)\n",
+                       format_seconds(metrics.connect.median_s), format_seconds(metrics.connect.max_s));
   }
   if (result.seller_pid) out += fmt::format("seller      pid {}, {}\n", result.seller_pid, result.seller_ended);
   if (!result.inventory.empty()) {

@@ -41,6 +41,24 @@ Duration duration_from_json(const nlohmann::json& object, const char* key, const
   return std::chrono::round<Duration>(std::chrono::duration<double>(seconds));
 }
 
+nlohmann::json retry_json(const RetryCounts& retry) {
+  return {{"serialization_failures", retry.serialization_failures},
+          {"deadlock_failures", retry.deadlock_failures},
+          {"retried_transactions", retry.retried},
+          {"total_retries", retry.retries},
+          {"failed_transactions", retry.failed}};
+}
+
+RetryCounts retry_from_json(const nlohmann::json& object, const std::string& where) {
+  RetryCounts retry;
+  retry.serialization_failures = json_integer(object, "serialization_failures", where);
+  retry.deadlock_failures = json_integer(object, "deadlock_failures", where);
+  retry.retried = json_integer(object, "retried_transactions", where);
+  retry.retries = json_integer(object, "total_retries", where);
+  retry.failed = json_integer(object, "failed_transactions", where);
+  return retry;
+}
+
 Verdict verdict_from_json(const nlohmann::json& object, const char* key, const std::string& where) {
   std::string name = json_text(object, key, where);
   for (Verdict verdict : {Verdict::kValid, Verdict::kInvalid, Verdict::kStuck, Verdict::kInterrupted}) {
@@ -95,6 +113,7 @@ nlohmann::json result_json(const Result& result) {
   json["seller"] = result.seller_pid ? nlohmann::json{{"pid", result.seller_pid}, {"ended", result.seller_ended}}
                                      : nlohmann::json(nullptr);
   json["retries"] = result.check.retries;
+  json["failures_detailed"] = retry_json(metrics.retry);
 
   nlohmann::json anomalies = nlohmann::json::object();
   nlohmann::json examples = nlohmann::json::object();
@@ -118,6 +137,7 @@ nlohmann::json result_json(const Result& result) {
                         {"sales_per_s", metrics.sales_per_s},
                         {"attempts_per_s", metrics.attempts_per_s}};
   json["spawn_s"] = metrics.spawn_s;
+  json["connection_s"] = {{"median", metrics.connect.median_s}, {"max", metrics.connect.max_s}};
   json["latency_s"] = {{"search", latency_json(metrics.search)}, {"buy", latency_json(metrics.buy)}};
   json["latency_histogram"] = {{"first_lower_s", kHistogramFirstLower_s},
                                {"buckets_per_decade", kHistogramBucketsPerDecade},
@@ -131,7 +151,8 @@ nlohmann::json result_json(const Result& result) {
   for (const BuyerRow& row : result.buyers) {
     nlohmann::json entry = {{"pid", row.pid},           {"ppid", row.ppid},
                             {"exit_status", row.exit_status}, {"ended", row.ended},
-                            {"sold", row.sold},         {"attempts", row.attempts}};
+                            {"sold", row.sold},         {"attempts", row.attempts},
+                            {"connect_s", row.connect_s}, {"failures_detailed", retry_json(row.retry)}};
     if (!row.error.empty()) entry["error"] = row.error;
     buyers.push_back(std::move(entry));
   }
@@ -244,6 +265,10 @@ Result result_from_json(const nlohmann::json& json, const std::string& where) {
   metrics.sales_per_s = json_number(throughput, "sales_per_s", where + ": throughput");
   metrics.attempts_per_s = json_number(throughput, "attempts_per_s", where + ": throughput");
   metrics.spawn_s = json_number(json, "spawn_s", where);
+  metrics.retry = retry_from_json(json_object(json, "failures_detailed", where), where + ": failures_detailed");
+  const nlohmann::json& connection = json_object(json, "connection_s", where);
+  metrics.connect = {json_number(connection, "median", where + ": connection_s"),
+                     json_number(connection, "max", where + ": connection_s")};
   const nlohmann::json& latency = json_object(json, "latency_s", where);
   metrics.search = latency_from_json(json_object(latency, "search", where + ": latency_s"), where + ": latency_s: search");
   metrics.buy = latency_from_json(json_object(latency, "buy", where + ": latency_s"), where + ": latency_s: buy");
@@ -279,9 +304,13 @@ Result result_from_json(const nlohmann::json& json, const std::string& where) {
                  json_text(entry, "ended", at),
                  json_integer(entry, "sold", at),
                  json_integer(entry, "attempts", at),
-                 entry.contains("error") ? json_text(entry, "error", at) : std::string()};
+                 entry.contains("error") ? json_text(entry, "error", at) : std::string(),
+                 retry_from_json(json_object(entry, "failures_detailed", at), at + ": failures_detailed"),
+                 json_number(entry, "connect_s", at)};
     metrics.sold_by_buyer.push_back(row.sold);
     metrics.attempts_by_buyer.push_back(row.attempts);
+    metrics.retry_by_buyer.push_back(row.retry);
+    metrics.connect_by_buyer_s.push_back(row.connect_s);
     result.buyers.push_back(std::move(row));
   }
   return result;

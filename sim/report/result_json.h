@@ -11,7 +11,7 @@
 
 namespace ticketsim {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // The JSON result (schema_version kSchemaVersion).
 nlohmann::json result_json(const Result& result);
