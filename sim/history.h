@@ -76,8 +76,8 @@ struct alignas(64) BuyerSlot {
   std::int64_t connect_ns = 0;   // buyer: time its store spent connecting to a server
   std::uint32_t serialization_failures = 0;  // buyer: tries failed with SQLSTATE 40001
   std::uint32_t deadlock_failures = 0;       // buyer: tries failed with SQLSTATE 40P01
-  char error[192] = {};          // buyer: why it could not run, if it could not
   std::atomic<std::uint8_t> struck{0};  // buyer: its planned fault was carried out (set just before)
+  char error[191] = {};          // buyer: why it could not run, if it could not
 };
 static_assert(sizeof(BuyerSlot) == 256, "a buyer's slot stays four cache lines");
 

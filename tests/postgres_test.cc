@@ -513,7 +513,7 @@ TEST_CASE("after-commit-sent: a buyer killed once its COMMIT is sent leaves an i
   TempDir dir;
   Scenario scenario = race("postgres-atomic", 4, 100);
   scenario.attempts = 3;
-  scenario.faults.push_back({.action = FaultAction::kKill, .point = FaultPoint::kAfterCommitSent, .attempt = 2});
+  scenario.faults.push_back({.action = FaultAction::kKill, .point = FaultPoint::kAfterCommitSent, .attempt = 2, .where = {}});
   Result result = run_own_server(scenario, dir);
   CHECK(result.verdict == Verdict::kValid);
   CHECK(result.check.indeterminate == 1);
@@ -531,7 +531,7 @@ TEST_CASE("server-pause shorter than lock_timeout: the buyers wait, and the run 
   scenario.attempts = 10;
   scenario.delays.purchase = 10ms;
   scenario.lock_timeout = 10s;
-  scenario.faults.push_back({.action = FaultAction::kPause, .server = true, .pause = 300ms, .at = 100ms});
+  scenario.faults.push_back({.action = FaultAction::kPause, .server = true, .pause = 300ms, .at = 100ms, .where = {}});
   Result result = run_own_server(scenario, dir);
   CHECK(result.verdict == Verdict::kValid);
   CHECK(result.check.sold == 80);
@@ -548,7 +548,7 @@ TEST_CASE("server-pause longer than lock_timeout: the buyers waiting for the row
   scenario.attempts = 40;
   scenario.delays.purchase = 20ms;
   scenario.lock_timeout = 400ms;
-  scenario.faults.push_back({.action = FaultAction::kPause, .server = true, .pause = 2s, .at = 150ms});
+  scenario.faults.push_back({.action = FaultAction::kPause, .server = true, .pause = 2s, .at = 150ms, .where = {}});
   Result result = run_own_server(scenario, dir);
   CHECK(result.verdict == Verdict::kStuck);
   CHECK(result.check.timeouts > 0);

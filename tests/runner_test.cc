@@ -567,7 +567,7 @@ TEST_CASE("a planned fault the buyer never reached is reported as planned, not c
   // One buyer, one ticket, three purchases: the first sells, the second is
   // told sold-out and the buyer stops, so a fault at purchase 3 never happens.
   Scenario scenario = scenario_for("plain", 1, 1, 3);
-  scenario.faults.push_back(Fault{.action = FaultAction::kKill, .point = FaultPoint::kBeforeLock, .count = 1, .attempt = 3});
+  scenario.faults.push_back(Fault{.action = FaultAction::kKill, .point = FaultPoint::kBeforeLock, .count = 1, .attempt = 3, .where = {}});
   Result result = make_result(run_scenario(scenario, RunOptions()));
   REQUIRE(result.faults.size() == 1);
   CHECK_FALSE(result.faults[0].carried_out);
@@ -583,7 +583,7 @@ TEST_CASE("a planned fault the buyer never reached is reported as planned, not c
 
 TEST_CASE("a fault beyond the purchases a buyer can make is refused before anything runs") {
   Scenario scenario = scenario_for("file-lock", 4, 10, 10);
-  scenario.faults.push_back(Fault{.action = FaultAction::kKill, .point = FaultPoint::kInCriticalSection, .count = 2, .attempt = 50});
+  scenario.faults.push_back(Fault{.action = FaultAction::kKill, .point = FaultPoint::kInCriticalSection, .count = 2, .attempt = 50, .where = {}});
   CHECK_THROWS_WITH_AS(check_runnable(scenario),
                        "test: a fault at purchase 50 cannot happen: each buyer makes at most 10 purchases (attempts = 10)",
                        InputError);
