@@ -1,13 +1,17 @@
 #include "sim/run_directory.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <regex>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -74,11 +78,79 @@ std::filesystem::path RunDirectory::fastest_parent() {
 
 RunDirectory::RunDirectory(std::filesystem::path parent) {
   if (parent.empty()) parent = default_parent();
-  std::string pattern = (parent / "ticketsim-XXXXXX").string();
+  // The pid in the name tells `ticketsim clean` (and the sweep each run
+  // makes at its start) whether the directory's owner is still alive.
+  std::string pattern = (parent / fmt::format("ticketsim-{}-XXXXXX", getpid())).string();
   if (!mkdtemp(pattern.data())) {
     throw RunError(fmt::format("{}: cannot make the run directory: {}", parent.string(), std::strerror(errno)));
   }
   path_ = pattern;
+}
+
+namespace {
+
+// Whether `pid` is a process (a zombie counts: its parent may still reap it
+// and clean up).
+bool process_exists(pid_t pid) { return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM); }
+
+void look_in(const std::filesystem::path& parent, bool shm, std::set<std::filesystem::path>& seen,
+             std::vector<Leftover>& found) {
+  // Run directories: ticketsim-<pid>-XXXXXX (mkdtemp's six characters).
+  static const std::regex run_directory(R"(ticketsim-([0-9]{1,9})-[A-Za-z0-9]{6})");
+  // A run's named objects: "ticketsim-" + run id ("<pid>-<8 hex>") and what
+  // the stores add after it; a named semaphore has glibc's "sem." before it.
+  static const std::regex shm_object(R"((?:sem\.)?ticketsim-([0-9]{1,9})-[0-9a-f]{8}(?:-[A-Za-z0-9-]+)?)");
+  std::error_code ec;
+  std::filesystem::directory_iterator entries(parent, ec);
+  if (ec) return;
+  for (const std::filesystem::directory_entry& entry : entries) {
+    std::string name = entry.path().filename().string();
+    std::smatch match;
+    struct stat st {};
+    if (lstat(entry.path().c_str(), &st) != 0 || st.st_uid != geteuid()) continue;
+    bool directory = S_ISDIR(st.st_mode);
+    if (directory && std::regex_match(name, match, run_directory)) {
+      // A directory, never a link to one.
+    } else if (shm && S_ISREG(st.st_mode) && std::regex_match(name, match, shm_object)) {
+    } else {
+      continue;
+    }
+    pid_t owner = static_cast<pid_t>(std::stol(match[1].str()));
+    if (owner == getpid() || process_exists(owner)) continue;
+    std::filesystem::path key = std::filesystem::weakly_canonical(entry.path(), ec);
+    if (ec) key = entry.path();
+    if (!seen.insert(key).second) continue;
+    found.push_back({entry.path(), owner, directory});
+  }
+}
+
+}  // namespace
+
+std::vector<Leftover> find_leftovers(std::vector<std::filesystem::path> parents) {
+  parents.push_back(RunDirectory::default_parent());
+  std::set<std::filesystem::path> seen;
+  std::vector<Leftover> found;
+  look_in("/dev/shm", true, seen, found);
+  for (const std::filesystem::path& parent : parents) {
+    if (!parent.empty()) look_in(parent, false, seen, found);
+  }
+  return found;
+}
+
+std::string remove_leftover(const Leftover& leftover) {
+  std::error_code ec;
+  if (leftover.directory) {
+    std::filesystem::remove_all(leftover.path, ec);
+  } else {
+    std::filesystem::remove(leftover.path, ec);
+  }
+  return ec ? ec.message() : "";
+}
+
+std::size_t sweep_leftovers(std::vector<std::filesystem::path> parents) {
+  std::size_t removed = 0;
+  for (const Leftover& leftover : find_leftovers(std::move(parents))) removed += remove_leftover(leftover).empty();
+  return removed;
 }
 
 RunDirectory::~RunDirectory() {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <vector>
 
@@ -398,6 +399,19 @@ void set_tickets(Scenario& scenario, std::int64_t value, std::string_view where)
 void set_seed(Scenario& scenario, std::int64_t value, std::string_view where) {
   if (value < 0) fail(where, fmt::format("must be 0 or more (got {})", value));
   scenario.seed = static_cast<std::uint64_t>(value);
+}
+
+void set_seed(Scenario& scenario, std::string_view text, std::string_view where) {
+  std::int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error == std::errc::result_out_of_range) {
+    fail(where, fmt::format("must be from 0 to {} (got {})", std::numeric_limits<std::int64_t>::max(), text));
+  }
+  if (error != std::errc() || end != text.data() + text.size()) {
+    fail(where, fmt::format("must be an integer from 0 to {} (got '{}')", std::numeric_limits<std::int64_t>::max(),
+                            text));
+  }
+  set_seed(scenario, value, where);
 }
 
 void set_mode(Scenario& scenario, std::string_view value, std::string_view where) {

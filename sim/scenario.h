@@ -121,6 +121,9 @@ void set_strategy(Scenario& scenario, std::string_view value, std::string_view w
 void set_buyers(Scenario& scenario, std::int64_t value, std::string_view where);
 void set_tickets(Scenario& scenario, std::int64_t value, std::string_view where);
 void set_seed(Scenario& scenario, std::int64_t value, std::string_view where);
+// The seed as a command line gives it: an integer from 0 to INT64_MAX,
+// refused (not clamped) beyond.
+void set_seed(Scenario& scenario, std::string_view text, std::string_view where);
 void set_attempts(Scenario& scenario, std::string_view value, std::string_view where);
 void set_mode(Scenario& scenario, std::string_view value, std::string_view where);
 // The PostgreSQL server to use (--postgres), checked as [postgres] conninfo is.

@@ -1,6 +1,8 @@
 // Tests of the ticketsim command as a user runs it: exit statuses, one-line
 // errors, the report and the JSON result.
 #include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -278,6 +280,7 @@ TEST_CASE("the crash scenarios end as they expect, named-mutex stuck on its dead
     TempDir dir;
     std::string json = (dir.path / "result.json").string();
     Outcome run = run_ticketsim({"run", entry.path().string(), "--json", json});
+    CAPTURE(run.out);
     CHECK(run.status == 0);
     nlohmann::json result = nlohmann::json::parse(slurp(json));
     if (result["expected_verdict"] == "stuck") {
@@ -368,6 +371,10 @@ std::vector<pid_t> wait_for_children(pid_t parent, std::size_t count) {
 
 }  // namespace
 
+namespace {
+std::vector<std::string> leftovers_of(pid_t pid);
+}  // namespace
+
 TEST_CASE("buyers die with ticketsim, even when it is killed outright") {
   TempDir dir;
   std::string scenario = dir.file("long.toml", "strategy = \"file-lock\"\ntickets = 8\nbuyers = 6\n"
@@ -387,6 +394,10 @@ TEST_CASE("buyers die with ticketsim, even when it is killed outright") {
     }
     CHECK(dead);
   }
+  // What it could not remove, `ticketsim clean` does: nothing is left.
+  CHECK_FALSE(leftovers_of(running.pid).empty());
+  CHECK(run_ticketsim({"clean"}).status == 0);
+  CHECK(leftovers_of(running.pid).empty());
 }
 
 TEST_CASE("buyers, the seller and the monitor name themselves for ps, top and pkill -x") {
@@ -614,17 +625,18 @@ TEST_CASE("a result that cannot be written after the run: the report is printed,
   pid_t child = fork();
   REQUIRE(child >= 0);
   if (child == 0) {
-    // A directory of this process's own with room for no file: the path
-    // passes the checks made before the run, the result does not fit.
+    // A directory of this process's own with room for one small file: the
+    // path passes the checks made before the run (its temporary file can be
+    // made), the result does not fit.
     if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-        mount("ticketsim-test", (dir.path / "full").c_str(), "tmpfs", 0, "size=4k,nr_inodes=1") != 0) {
+        mount("ticketsim-test", (dir.path / "full").c_str(), "tmpfs", 0, "size=4k,nr_inodes=2") != 0) {
       _exit(77);
     }
     int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(out, 1);
     dup2(err, 2);
-    execl(kTicketsim.c_str(), kTicketsim.c_str(), "run", scenario.c_str(), "--json", json.c_str(),
+    execl(kTicketsim.c_str(), kTicketsim.c_str(), "run", scenario.c_str(), "--buyers", "40", "--json", json.c_str(),
           static_cast<char*>(nullptr));
     _exit(127);
   }
@@ -906,7 +918,7 @@ TEST_CASE("compare, report and --export refuse bad input in one line with exit 2
     CHECK(outcome.out.empty());  // refused before anything ran
   };
   refused({"run", small, "--export", (dir.path / "x.txt").string()}, "x.txt: unknown export format '.txt'; use .json, .csv, .md or .html");
-  refused({"compare", small, "--export", "/nonexistent/x.md"}, "/nonexistent/x.md: cannot write the result");
+  refused({"compare", small, "--export", "/nonexistent/x.md"}, "/nonexistent/x.md: cannot write the export");
   refused({"compare", small, "--strategies", "sqlite,bogus"}, "--strategies: unknown strategy 'bogus'");
   refused({"compare", small, "--buyers", "1,0"}, "--buyers: must be from 1 to");
   refused({"compare", small, "--runs", "0"}, "--runs: must be from 1 to 1000 (got 0)");
@@ -1047,24 +1059,333 @@ TEST_CASE("the shipped comparison runs its whole matrix and writes all four expo
   CHECK(contains(slurp(base + ".html"), "<figure class=\"chart\" id=\"inventory\"><figcaption>Tickets left over time at 8 buyers"));
 }
 
-TEST_CASE("strategies: one line each, every summary in one column past the longest name") {
-  Outcome outcome = run_ticketsim({"strategies"});
-  CHECK(outcome.status == 0);
-  std::size_t longest = 0;
-  for (const ticketsim::StrategyInfo& info : ticketsim::strategies()) longest = std::max(longest, info.name.size());
-  std::istringstream lines(outcome.out);
-  std::string line;
-  std::size_t count = 0;
-  for (const ticketsim::StrategyInfo& info : ticketsim::strategies()) {
-    REQUIRE(std::getline(lines, line));
-    CAPTURE(line);
-    CHECK(line.rfind(std::string(info.name) + " ", 0) == 0);
-    CHECK(line.substr(longest, 2) == "  ");
-    CHECK(line.substr(longest + 2) == info.summary);
-    ++count;
+TEST_CASE("two outputs naming the same file are refused before the run, naming both flags") {
+  TempDir dir;
+  std::string scenario = dir.file("s.toml", kGoodScenario);
+  std::string st = (dir.path / "st.json").string();
+  std::string a = (dir.path / "a.json").string();
+  // The same file by another spelling: ./, a .. and a link.
+  std::filesystem::create_directory(dir.path / "sub");
+  std::string a_again = (dir.path / "sub" / ".." / "a.json").string();
+  std::string existing = dir.file("existing.md", "keep");
+  std::filesystem::create_symlink(existing, dir.path / "link.md");
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"run", scenario, "--store", st, "--json", st}, "named by both --store and --json"},
+           {{"run", scenario, "--json", a, "--export", a_again}, "named by both --json and --export"},
+           {{"run", scenario, "--log", scenario}, "named by both the scenario and --log"},
+           {{"run", scenario, "--export", (dir.path / "s.toml").string()}, "unknown export format"},
+           {{"run", scenario, "--export", existing, "--export", (dir.path / "link.md").string()},
+            "named twice by --export"},
+           {{"compare", scenario, "--export", a, "--export", a}, "named twice by --export"},
+           {{"run", scenario, "--json", a, "--log", a}, "named by both --json and --log"},
+       }) {
+    CAPTURE(c.args);
+    Outcome outcome = run_ticketsim(c.args);
+    CAPTURE(outcome.err);
+    CHECK(outcome.status == 2);
+    CHECK(outcome.err_lines() == 1);
+    CHECK(contains(outcome.err, c.message));
+    CHECK(outcome.out.empty());
   }
-  CHECK(count == ticketsim::strategies().size());
-  CHECK_FALSE(std::getline(lines, line));
+  CHECK_FALSE(std::filesystem::exists(st));
+  CHECK_FALSE(std::filesystem::exists(a));
+  CHECK(slurp(existing) == "keep");
+  CHECK(slurp(scenario) == kGoodScenario);
+}
+
+TEST_CASE("output paths are checked before the run, with the system's reason") {
+  TempDir dir;
+  std::string scenario = dir.file("s.toml", kGoodScenario);
+  // /proc takes no new file: found before the run, not after it.
+  Outcome proc = run_ticketsim({"run", scenario, "--json", "/proc/x"});
+  CHECK(proc.status == 2);
+  CHECK(proc.out.empty());
+  CHECK(proc.err_lines() == 1);
+  CHECK(contains(proc.err, "/proc/x: cannot write the result: "));
+  CHECK_FALSE(contains(proc.err, "the result: \n"));
+  Outcome log = run_ticketsim({"run", scenario, "--log", "/nonexistent/x.csv"});
+  CHECK(log.status == 2);
+  CHECK(contains(log.err, "/nonexistent/x.csv: cannot write the log: /nonexistent is not a directory"));
+  Outcome exported = run_ticketsim({"run", scenario, "--export", "/proc/x.md"});
+  CHECK(exported.status == 2);
+  CHECK(contains(exported.err, "/proc/x.md: cannot write the export: "));
+  // Nothing is left by the checks.
+  CHECK(std::filesystem::directory_iterator(dir.path) != std::filesystem::directory_iterator());
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path)) ++files;
+  CHECK(files == 1);
+}
+
+TEST_CASE("flags that would be ignored or changed silently are refused, or honoured") {
+  TempDir dir;
+  std::string scenario = dir.file("s.toml", kGoodScenario);
+  auto refused = [&](const std::vector<std::string>& args, const std::string& message) {
+    CAPTURE(args);
+    Outcome outcome = run_ticketsim(args);
+    CAPTURE(outcome.err);
+    CHECK(outcome.status == 2);
+    CHECK(outcome.err_lines() == 1);
+    CHECK(contains(outcome.err, message));
+    CHECK(outcome.out.empty());
+  };
+  refused({"run", scenario, "--reset"}, "--reset: replaces what is at --store FILE, and there is no --store");
+  refused({"run", scenario, "--store", (dir.path / "st.json").string(), "--store-dir", dir.path.string()},
+          "--store and --store-dir: the store is --store FILE, so --store-dir would be ignored");
+  // Refused as the TOML key is, not clamped to INT64_MAX.
+  refused({"run", scenario, "--seed", "99999999999999999999"},
+          "--seed: must be from 0 to 9223372036854775807 (got 99999999999999999999)");
+  refused({"compare", scenario, "--seed", "99999999999999999999"}, "--seed: must be from 0 to");
+  refused({"run", scenario, "--seed", "-1"}, "--seed: must be 0 or more (got -1)");
+  refused({"run", scenario, "--store-dir", "/nonexistent"}, "--store-dir: /nonexistent: no such directory");
+  refused({"compare", scenario, "--store-dir", scenario}, "not a directory");
+  refused({"bench", "--export", (dir.path / "b.pdf").string()}, "unknown export format '.pdf'");
+  // Extensions are case-insensitive, for run's exports and bench's.
+  std::string upper = (dir.path / "R.HTML").string();
+  Outcome html = run_ticketsim({"run", scenario, "--export", upper});
+  CHECK(html.status == 0);
+  CHECK(contains(slurp(upper), "<html"));
+  std::string md = (dir.path / "B.MD").string();
+  Outcome bench = run_ticketsim({"bench", "--strategies", "sqlite", "--buyers", "1", "--seconds", "0.01",
+                                 "--spawn-buyers", "2", "--no-peer", "--store-dir", dir.path.string(), "--export", md});
+  CHECK(bench.status == 0);
+  CHECK(contains(slurp(md), "|"));
+}
+
+namespace {
+
+// A pid that was a process and is no longer one.
+pid_t dead_pid() {
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) _exit(0);
+  REQUIRE(waitpid(pid, nullptr, 0) == pid);
+  return pid;
+}
+
+// What ticketsim left named for `pid` in /dev/shm and the run directories' parent.
+std::vector<std::string> leftovers_of(pid_t pid) {
+  std::vector<std::string> found;
+  std::string mark = "ticketsim-" + std::to_string(pid) + "-";
+  for (std::filesystem::path parent : {std::filesystem::path("/dev/shm"), std::filesystem::path(env_or("TMPDIR", "/tmp"))}) {
+    for (const auto& entry : std::filesystem::directory_iterator(parent)) {
+      std::string name = entry.path().filename().string();
+      if (name.starts_with(mark) || name.starts_with("sem." + mark)) found.push_back(entry.path().string());
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("ticketsim clean lists and removes what a killed run left, and nothing else") {
+  TempDir dir;
+  std::string scenario = dir.file("long.toml", "strategy = \"named-mutex\"\ntickets = 8\nbuyers = 4\n"
+                                               "[delays]\npurchase = \"2s\"\n");
+  Running running = start_ticketsim({"run", scenario}, dir);
+  for (int i = 0; i < 500 && leftovers_of(running.pid).size() < 2; ++i) usleep(10'000);
+  REQUIRE(kill(running.pid, SIGKILL) == 0);
+  finish(running);
+  std::vector<std::string> left = leftovers_of(running.pid);
+  CAPTURE(left);
+  REQUIRE(left.size() == 2);  // the run directory and the named mutex
+
+  // Decoys: a live owner's (this test's), another program's, a file where a
+  // directory would be.
+  pid_t dead = dead_pid();
+  std::filesystem::path parent = env_or("TMPDIR", "/tmp");
+  std::filesystem::path live = parent / ("ticketsim-" + std::to_string(getpid()) + "-abcdef");
+  std::filesystem::path other = parent / "ticketsim-notmine";
+  std::filesystem::path file = parent / ("ticketsim-" + std::to_string(dead) + "-abcdef");
+  std::filesystem::path shm_other = "/dev/shm/ticketsim-other-name";
+  std::filesystem::create_directory(live);
+  std::filesystem::create_directory(other);
+  std::ofstream(file) << "not a directory";
+  std::ofstream(shm_other) << "x";
+
+  Outcome dry = run_ticketsim({"clean", "--dry-run"});
+  CHECK(dry.status == 0);
+  for (const std::string& path : left) CHECK(contains(dry.out, path));
+  CHECK(leftovers_of(running.pid) == left);
+  Outcome clean = run_ticketsim({"clean"});
+  CHECK(clean.status == 0);
+  CHECK(contains(clean.out, "removed "));
+  CHECK(leftovers_of(running.pid).empty());
+  CHECK(std::filesystem::exists(live));
+  CHECK(std::filesystem::exists(other));
+  CHECK(std::filesystem::exists(file));
+  CHECK(std::filesystem::exists(shm_other));
+  std::filesystem::remove(live);
+  std::filesystem::remove(other);
+  std::filesystem::remove(file);
+  std::filesystem::remove(shm_other);
+
+  // A run sweeps them at its start too.
+  pid_t gone = dead_pid();
+  std::filesystem::path stale_dir = parent / ("ticketsim-" + std::to_string(gone) + "-Zz09aB");
+  std::filesystem::path stale_shm = "/dev/shm/sem.ticketsim-" + std::to_string(gone) + "-0123abcd";
+  std::filesystem::create_directory(stale_dir);
+  std::ofstream(stale_dir / "store.json") << "{}";
+  std::ofstream(stale_shm) << "x";
+  Outcome run = run_ticketsim({"run", dir.file("s.toml", kGoodScenario)});
+  CHECK(run.status == 0);
+  CHECK(run.err.empty());
+  CHECK_FALSE(std::filesystem::exists(stale_dir));
+  CHECK_FALSE(std::filesystem::exists(stale_shm));
+}
+
+TEST_CASE("the bare command, help and version say what there is") {
+  std::vector<std::string> commands = {"run", "compare", "report", "validate", "strategies", "init", "bench", "clean"};
+  Outcome bare = run_ticketsim({});
+  CHECK(bare.status == 2);
+  CHECK(bare.out.empty());
+  for (const std::string& command : commands) CHECK(contains(bare.err, "\n  " + command + " "));
+  CHECK(contains(bare.err, "ticketsim COMMAND --help"));
+  CHECK_FALSE(contains(bare.err, "A subcommand is required"));
+  for (std::vector<std::string> args : {std::vector<std::string>{"help"}, {"--help"}, {"-h"}}) {
+    CAPTURE(args);
+    Outcome help = run_ticketsim(args);
+    CHECK(help.status == 0);
+    for (const std::string& command : commands) CHECK(contains(help.out, "\n  " + command + " "));
+    CHECK(contains(help.out, "ticketsim COMMAND --help"));
+  }
+  Outcome help_run = run_ticketsim({"help", "run"});
+  CHECK(help_run.status == 0);
+  CHECK(contains(help_run.out, "--strategy"));
+  CHECK(run_ticketsim({"help", "nonsense"}).status == 2);
+  for (std::vector<std::string> args : {std::vector<std::string>{"version"}, {"--version"}, {"-V"}}) {
+    CAPTURE(args);
+    Outcome version = run_ticketsim(args);
+    CHECK(version.status == 0);
+    CHECK(version.out.starts_with("ticketsim " TICKETSIM_VERSION "\n"));
+    CHECK(contains(version.out, "build: "));
+    CHECK(contains(version.out, "SQLite "));
+    CHECK(contains(version.out, "Boost "));
+    CHECK(version.err.empty());
+  }
+}
+
+TEST_CASE("parse errors name the user's words and what to type instead") {
+  TempDir dir;
+  std::string scenario = dir.file("s.toml", kGoodScenario);
+  auto says = [&](const std::vector<std::string>& args, const std::string& message) {
+    CAPTURE(args);
+    Outcome outcome = run_ticketsim(args);
+    CAPTURE(outcome.err);
+    CHECK(outcome.status == 2);
+    CHECK(outcome.err_lines() == 1);
+    CHECK(contains(outcome.err, message));
+    CHECK(outcome.out.empty());
+  };
+  says({"validate"}, "ticketsim: validate: give at least one scenario file");
+  says({"run"}, "ticketsim: run: give a scenario file: ticketsim run SCENARIO.toml");
+  says({"report"}, "ticketsim: report: give a result file");
+  says({"compare", scenario, "--strategy", "sqlite"}, "compare: unknown option --strategy (did you mean --strategies?)");
+  says({"run", scenario, "--strategies", "sqlite"}, "run: unknown option --strategies (did you mean --strategy?)");
+  says({"compare", scenario, "--buyers", "1", "x"},
+       "compare: --buyers: 'x' is not a number; a list is one word, comma-separated: --buyers 1,2");
+  says({"compare", "--buyers", "1", "2", "three", scenario}, "a list is one word, comma-separated: --buyers 1,2");
+  says({"run", scenario, "--buyers", "many"}, "run: --buyers: 'many' is not a number");
+  says({"strategy"}, "unknown command 'strategy' (did you mean strategies?)");
+}
+
+TEST_CASE("strategies lists each one's guarantee and needs; init writes a scenario that validates") {
+  Outcome list = run_ticketsim({"strategies"});
+  REQUIRE(list.status == 0);
+  std::istringstream lines(list.out);
+  std::string heading;
+  std::getline(lines, heading);
+  CHECK(heading.starts_with("strategy"));
+  std::size_t guarantee_column = heading.find("guarantee");
+  std::size_t needs_column = heading.find("needs");
+  REQUIRE(guarantee_column != std::string::npos);
+  REQUIRE(needs_column != std::string::npos);
+  std::size_t rows = 0;
+  for (std::string line; std::getline(lines, line); ++rows) {
+    CAPTURE(line);
+    const ticketsim::StrategyInfo& info = ticketsim::strategies()[rows];
+    CHECK(line.starts_with(std::string(info.name) + " "));
+    // Padded to the longest name: every column starts at the same place.
+    CHECK(line.substr(guarantee_column).starts_with(info.expected_correct() ? "correct" : "none"));
+    CHECK(line[needs_column - 1] == ' ');
+    CHECK(contains(line, std::string(info.summary)));
+    if (info.server) CHECK(contains(line, "PostgreSQL server"));
+    if (info.has_seller) CHECK(contains(line, "seller process"));
+  }
+  CHECK(rows == ticketsim::strategies().size());
+
+  TempDir dir;
+  std::string path = (dir.path / "new.toml").string();
+  Outcome init = run_ticketsim({"init", path});
+  CHECK(init.status == 0);
+  std::string text = slurp(path);
+  for (const char* key : {"name", "description", "strategy", "tickets", "buyers", "attempts", "mode", "seed",
+                          "lock_timeout", "monitor_interval", "strategies", "runs", "warmup", "[delays]", "search",
+                          "purchase", "jitter", "[store]", "json_write", "journal_mode", "synchronous",
+                          "[postgres]", "conninfo", "isolation", "max_tries", "synchronous_commit", "fsync",
+                          "full_page_writes", "[[faults]]", "action", "target", "point", "count", "attempt",
+                          "duration", "[expect]", "verdict"}) {
+    CAPTURE(key);
+    CHECK(contains(text, key));
+  }
+  Outcome valid = run_ticketsim({"validate", path});
+  CAPTURE(valid.err);
+  CHECK(valid.status == 0);
+  CHECK(contains(valid.out, path + ": ok"));
+  // Never over an existing file without --force.
+  std::ofstream(path) << "mine";
+  Outcome again = run_ticketsim({"init", path});
+  CHECK(again.status == 2);
+  CHECK(contains(again.err, "already exists"));
+  CHECK(slurp(path) == "mine");
+  CHECK(run_ticketsim({"init", path, "--force"}).status == 0);
+  CHECK(slurp(path) == text);
+
+  Outcome run_help = run_ticketsim({"run", "--help"});
+  CHECK(contains(run_help.out, "docs/scenarios.md"));
+  CHECK(contains(run_help.out, "which buyers the faults hit"));
+}
+
+TEST_CASE("a long run on a terminal shows a live progress line without -P; a pipe gets none") {
+  TempDir dir;
+  // Two buyers, a lock held 500 ms per sale, 6 sales: about 3 s.
+  std::string scenario = dir.file("slow.toml", "strategy = \"named-mutex\"\ntickets = 6\nbuyers = 2\n"
+                                               "attempts = \"until-sold-out\"\n[delays]\npurchase = \"500ms\"\n");
+  int master = -1;
+  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // stdout to a file, stderr stays the terminal.
+    int out = open((dir.path / "out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(out, 1);
+    execl(kTicketsim.c_str(), kTicketsim.c_str(), "run", scenario.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::string terminal;
+  char buffer[4096];
+  for (;;) {
+    pollfd fd{master, POLLIN, 0};
+    if (poll(&fd, 1, 30'000) <= 0) break;
+    ssize_t n = read(master, buffer, sizeof buffer);
+    if (n <= 0) break;  // EIO once the child has closed the terminal
+    terminal.append(buffer, static_cast<std::size_t>(n));
+  }
+  close(master);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CAPTURE(terminal);
+  CHECK(contains(terminal, "progress: 2.0 s"));
+  CHECK(contains(terminal, "\r"));  // one line, rewritten in place
+  CHECK(contains(slurp((dir.path / "out").string()), "verdict     valid"));
+
+  Outcome piped = run_ticketsim({"run", scenario});
+  CHECK(piped.status == 0);
+  CHECK(piped.err.empty());
 }
 
 // ---------------------------------------------------------------------------

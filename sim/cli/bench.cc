@@ -48,6 +48,7 @@ class BenchCommand : public Command {
         throw InputError(e.what());
       }
     }
+    prepare_store_dir(options_.store_dir.string());
     std::error_code ec;
     std::filesystem::path peer = std::filesystem::path(TICKETSIM_SOURCE_DIR) / "bench" / "seed_peer.py";
     if (!no_peer_ && std::filesystem::exists(peer, ec)) options_.peer = peer;
@@ -56,7 +57,7 @@ class BenchCommand : public Command {
     BenchReport report = run_bench(options_, [](const std::string& what) { fmt::print(stderr, "bench: {}\n", what); });
     print_bench(report, stdout);
     for (const std::string& path : exports_) {
-      write_file_atomically(path, bench_export(report, std::filesystem::path(path).extension().string()));
+      write_file_atomically(path, bench_export(report, lower_extension(path)), "the export");
     }
     return kExitAsExpected;
   }

@@ -18,6 +18,11 @@ inline constexpr int kExitRunFailed = 3;      // the run could not be carried ou
 inline constexpr int kExitOutputFailed = 4;   // the run was made, but a result could not be written
 inline constexpr int kExitInterrupted = 130;  // SIGINT, SIGTERM or SIGHUP ended it
 
+// Under the help of every command that reads a scenario file.
+inline constexpr const char* kScenarioFooter =
+    "Scenario files: docs/scenarios.md describes every key; 'ticketsim init FILE' writes one with every key and "
+    "its default.";
+
 class Command {
  public:
   explicit Command(CLI::App* app) : app_(app) {}
@@ -43,5 +48,7 @@ std::unique_ptr<Command> add_report_command(CLI::App& app);
 std::unique_ptr<Command> add_validate_command(CLI::App& app);
 std::unique_ptr<Command> add_strategies_command(CLI::App& app);
 std::unique_ptr<Command> add_bench_command(CLI::App& app);
+std::unique_ptr<Command> add_init_command(CLI::App& app);
+std::unique_ptr<Command> add_clean_command(CLI::App& app);
 
 }  // namespace ticketsim

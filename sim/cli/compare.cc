@@ -23,6 +23,7 @@ class CompareCommand : public Command {
   explicit CompareCommand(CLI::App& parent)
       : Command(parent.add_subcommand(
             "compare", "Run a scenario for several strategies and buyer counts, repeated, and compare")) {
+    app()->footer(kScenarioFooter);
     app()->add_option("scenario", scenario_path_, "Scenario file (TOML)")->required();
     app()->add_option("--strategies", strategies_, "Strategies, comma-separated")->delimiter(',');
     app()->add_option("--buyers", buyers_, "Buyer counts, comma-separated")->delimiter(',');
@@ -31,7 +32,10 @@ class CompareCommand : public Command {
                       "Runs per cell before those measured, not recorded (default: the scenario's warmup, or 0)");
     app()->add_option("--tickets", tickets_, "Tickets in the store at the start");
     app()->add_option("--attempts", attempts_, "Purchases per buyer, or until-sold-out");
-    app()->add_option("--seed", seed_, "Seed of the first run of each cell; run r uses seed + r - 1");
+    app()->add_option("--seed", seed_,
+                      "Seed of the first run of each cell (delay jitter and which buyers the faults hit); run r "
+                      "uses seed + r - 1")
+        ->type_name("INT");
     app()->add_option("--store-dir", store_dir_,
                       "Directory in which the per-run store directories are made (default $TMPDIR or /tmp)");
     app()->add_option("--postgres", postgres_,
@@ -65,6 +69,10 @@ class CompareCommand : public Command {
     if (runs_) set_runs(scenario, *runs_, "--runs");
     if (warmup_) set_warmup(scenario, *warmup_, "--warmup");
     check_exports(exports_);
+    std::vector<NamedPath> files = {{"the scenario", scenario_path_}};
+    for (const std::string& path : exports_) files.push_back({"--export", path});
+    check_distinct(files);
+    prepare_store_dir(store_dir_);
 
     CompareOptions options;
     options.strategies = scenario.compared_strategies();
@@ -124,7 +132,7 @@ class CompareCommand : public Command {
   std::optional<std::int64_t> tickets_;
   std::optional<std::string> attempts_;
   std::optional<std::string> postgres_;
-  std::optional<std::int64_t> seed_;
+  std::optional<std::string> seed_;
   std::string store_dir_;
   std::vector<std::string> exports_;
   std::optional<double> progress_s_;

@@ -15,13 +15,34 @@
 
 namespace ticketsim {
 
-// Fails early (InputError), before a long run, if a result could not be
-// written at `path`.
-void check_output_path(const std::string& path);
+// Fails early (InputError), before a long run, if `what` ("the result",
+// "the log") could not be written at `path`: its directory must exist, and
+// the temporary file the write goes through is made and removed there, so
+// that the system's own reason is given.
+void check_output_path(const std::string& path, std::string_view what = "the result");
 
 // Writes through a temporary file and a rename, so that a failed write never
-// leaves half a file where a whole one was. Throws OutputError.
-void write_file_atomically(const std::string& path, const std::string& text);
+// leaves half a file where a whole one was. Throws OutputError with the
+// system's reason.
+void write_file_atomically(const std::string& path, const std::string& text, std::string_view what = "the result");
+
+// A file a command reads or writes, and the flag (or word) that named it.
+struct NamedPath {
+  std::string flag;  // "--json", "the scenario"
+  std::string path;  // empty: not given
+};
+
+// Refuses (InputError), before anything runs, two of `paths` that are the
+// same file: by identity where it exists, else by normalized absolute path.
+// One line naming both.
+void check_distinct(const std::vector<NamedPath>& paths);
+
+// The extension of `path` in lower case: ".html" for R.HTML.
+std::string lower_extension(const std::string& path);
+
+// Refuses (InputError) a --store-dir that is not a writable directory, and
+// removes what killed runs left there and in the default places.
+void prepare_store_dir(const std::string& store_dir);
 
 // Refuses (InputError), before anything runs, an export whose format is
 // unknown or whose file could not be written. `known` tells a format by its
@@ -34,8 +55,13 @@ void check_exports(const std::vector<std::string>& paths);
 // Writes `comparison` to each path, in the format its extension names.
 void write_exports(const Comparison& comparison, const std::vector<std::string>& paths);
 
+// How often the live line is rewritten when stderr is a terminal and no -P
+// was given.
+inline constexpr double kTerminalProgressSeconds = 2.0;
+
 // -P: progress lines on stderr, or one live line on a terminal, each after
-// `*prefix` when it is given and not empty.
+// `*prefix` when it is given and not empty. Without -P: the live line every
+// kTerminalProgressSeconds when stderr is a terminal, else nothing.
 void watch_progress(RunOptions& options, std::optional<double> seconds, ProgressPrinter& printer,
                     const std::string* prefix = nullptr);
 

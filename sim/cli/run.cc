@@ -25,12 +25,15 @@ class RunCommand : public Command {
  public:
   explicit RunCommand(CLI::App& parent)
       : Command(parent.add_subcommand("run", "Run a scenario, check the result and measure it")) {
+    app()->footer(kScenarioFooter);
     app()->add_option("scenario", scenario_path_, "Scenario file (TOML)")->required();
     app()->add_option("--strategy", strategy_, "Store strategy: " + strategy_names());
     app()->add_option("--buyers", buyers_, "Number of buyer processes");
     app()->add_option("--tickets", tickets_, "Tickets in the store at the start");
     app()->add_option("--attempts", attempts_, "Purchases per buyer, or until-sold-out");
-    app()->add_option("--seed", seed_, "Seed for delay jitter");
+    app()->add_option("--seed", seed_,
+                      "Seed for delay jitter and for which buyers the faults hit, 0 to 9223372036854775807")
+        ->type_name("INT");
     app()->add_option("--mode", mode_, "concurrent or serial");
     app()->add_option("--log", log_path_,
                     "Write one CSV row per operation to FILE (buyer, pid, operation, start_us, latency_us, tries, "
@@ -53,6 +56,13 @@ class RunCommand : public Command {
   }
 
   int execute(const std::vector<std::string>& argv) override {
+    if (reset_ && store_file_.empty()) {
+      throw InputError("--reset: replaces what is at --store FILE, and there is no --store; give both or neither");
+    }
+    if (!store_file_.empty() && !store_dir_.empty()) {
+      throw InputError("--store and --store-dir: the store is --store FILE, so --store-dir would be ignored; "
+                       "give one of them");
+    }
     Scenario scenario = load_scenario(scenario_path_);
     if (strategy_) set_strategy(scenario, *strategy_, "--strategy");
     if (buyers_) set_buyers(scenario, *buyers_, "--buyers");
@@ -75,8 +85,13 @@ class RunCommand : public Command {
                                    std::max<std::size_t>(1, scenario.buyer_counts.size())));
     }
     if (!json_path_.empty()) check_output_path(json_path_);
-    if (!log_path_.empty()) check_output_path(log_path_);
+    if (!log_path_.empty()) check_output_path(log_path_, "the log");
     check_exports(exports_);
+    std::vector<NamedPath> files = {
+        {"the scenario", scenario_path_}, {"--store", store_file_}, {"--json", json_path_}, {"--log", log_path_}};
+    for (const std::string& path : exports_) files.push_back({"--export", path});
+    check_distinct(files);
+    prepare_store_dir(store_dir_);
 
     Context context = collect_context(store_dir_of(store_dir_, store_file_), scenario.file, scenario.seed, argv);
     RunOptions options(store_dir_, store_file_, reset_);
@@ -93,7 +108,7 @@ class RunCommand : public Command {
       json["context"] = context_json(context);
       write_file_atomically(json_path_, json.dump(2) + "\n");
     }
-    if (!log_path_.empty()) write_file_atomically(log_path_, operation_log_csv(record));
+    if (!log_path_.empty()) write_file_atomically(log_path_, operation_log_csv(record), "the log");
     if (!exports_.empty()) {
       write_exports(single_run_comparison(result, context), exports_);
     }
@@ -107,7 +122,7 @@ class RunCommand : public Command {
   std::optional<std::int64_t> buyers_;
   std::optional<std::int64_t> tickets_;
   std::optional<std::string> attempts_;
-  std::optional<std::int64_t> seed_;
+  std::optional<std::string> seed_;
   std::optional<std::string> mode_;
   std::optional<std::string> postgres_;
   std::optional<std::string> expect_;

@@ -17,6 +17,7 @@ class ValidateCommand : public Command {
  public:
   explicit ValidateCommand(CLI::App& parent)
       : Command(parent.add_subcommand("validate", "Check scenario files without running them")) {
+    app()->footer(kScenarioFooter);
     app()->add_option("scenarios", paths_, "Scenario files (TOML)")->required();
   }
 
