@@ -17,6 +17,7 @@
 #include <toml++/toml.h>
 
 #include "storage/store.h"
+#include "storage/words.h"
 
 namespace ticketsim {
 
@@ -88,21 +89,6 @@ constexpr std::array<std::string_view, 1> kExpectKeys = {"verdict"};
 
 [[noreturn]] void fail(std::string_view where, std::string_view message) {
   throw InputError(fmt::format("{}: {}", where, message));
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1u : 0u)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 // A key in a scenario file: its dotted name and where it stands.

@@ -16,4 +16,8 @@ std::string plural(std::int64_t n, std::string_view word);
 // and the words for one and for many.
 std::string plural(std::int64_t n, std::string_view one, std::string_view many);
 
+// The Levenshtein distance between two words: for "did you mean" in the
+// errors of scenario keys and of the command line.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
 }  // namespace ticketsim

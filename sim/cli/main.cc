@@ -16,6 +16,7 @@
 #include "sim/cli/commands.h"
 #include "sim/errors.h"
 #include "sim/report/context.h"
+#include "storage/words.h"
 
 namespace ticketsim {
 namespace {
@@ -31,21 +32,6 @@ std::string version_text(const std::vector<std::string>& words) {
                      context.ticketsim_version, context.git_revision, context.build_type, context.compiler,
                      context.sqlite_version, context.boost_version, CLI11_VERSION, FMT_VERSION / 10000,
                      FMT_VERSION / 100 % 100, FMT_VERSION % 100);
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 // The closest of `candidates` to `word`, if it is close enough to be meant.
