@@ -99,6 +99,18 @@ Outcome run_ticketsim(const std::vector<std::string>& args) {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+// Bad usage: exit 2, one line on stderr that says `message`, nothing on
+// stdout.
+void refused_with(const std::vector<std::string>& args, const std::string& message) {
+  CAPTURE(args);
+  Outcome outcome = run_ticketsim(args);
+  CAPTURE(outcome.err);
+  CHECK(outcome.status == 2);
+  CHECK(outcome.err_lines() == 1);
+  CHECK(contains(outcome.err, message));
+  CHECK(outcome.out.empty());
+}
+
 const char* kGoodScenario = R"(name = "small"
 strategy = "named-mutex"
 tickets = 5
@@ -908,31 +920,22 @@ TEST_CASE("compare, report and --export refuse bad input in one line with exit 2
   TempDir dir;
   std::string scenario = dir.file("matrix.toml", kMatrixScenario);
   std::string small = dir.file("small.toml", kGoodScenario);
-  auto refused = [&](const std::vector<std::string>& args, const std::string& message) {
-    CAPTURE(message);
-    Outcome outcome = run_ticketsim(args);
-    CAPTURE(outcome.err);
-    CHECK(outcome.status == 2);
-    CHECK(outcome.err_lines() == 1);
-    CHECK(contains(outcome.err, message));
-    CHECK(outcome.out.empty());  // refused before anything ran
-  };
-  refused({"run", small, "--export", (dir.path / "x.txt").string()}, "x.txt: unknown export format '.txt'; use .json, .csv, .md or .html");
-  refused({"compare", small, "--export", "/nonexistent/x.md"}, "/nonexistent/x.md: cannot write the export");
-  refused({"compare", small, "--strategies", "sqlite,bogus"}, "--strategies: unknown strategy 'bogus'");
-  refused({"compare", small, "--buyers", "1,0"}, "--buyers: must be from 1 to");
-  refused({"compare", small, "--runs", "0"}, "--runs: must be from 1 to 1000 (got 0)");
-  refused({"run", scenario}, "matrix.toml: holds a comparison matrix (2 strategies, 2 buyer counts); run it with 'ticketsim compare'");
-  refused({"run", small, "-P", "0"}, "--progress: Value 0 not in range");
+  refused_with({"run", small, "--export", (dir.path / "x.txt").string()}, "x.txt: unknown export format '.txt'; use .json, .csv, .md or .html");
+  refused_with({"compare", small, "--export", "/nonexistent/x.md"}, "/nonexistent/x.md: cannot write the export");
+  refused_with({"compare", small, "--strategies", "sqlite,bogus"}, "--strategies: unknown strategy 'bogus'");
+  refused_with({"compare", small, "--buyers", "1,0"}, "--buyers: must be from 1 to");
+  refused_with({"compare", small, "--runs", "0"}, "--runs: must be from 1 to 1000 (got 0)");
+  refused_with({"run", scenario}, "matrix.toml: holds a comparison matrix (2 strategies, 2 buyer counts); run it with 'ticketsim compare'");
+  refused_with({"run", small, "-P", "0"}, "--progress: Value 0 not in range");
   std::string missing = (dir.path / "missing.json").string();
-  refused({"report", missing}, missing + ": cannot read the result");
+  refused_with({"report", missing}, missing + ": cannot read the result");
   std::string garbage = dir.file("garbage.json", "{\n  \"kind\": \n");
-  refused({"report", garbage}, garbage + ": not JSON: ");
+  refused_with({"report", garbage}, garbage + ": not JSON: ");
   std::string other = dir.file("other.json", "{\"kind\": \"something-else\", \"schema_version\": 1}");
-  refused({"report", other}, other + ": key 'kind' is 'something-else'");
+  refused_with({"report", other}, other + ": key 'kind' is 'something-else'");
   std::string no_runs = dir.file("no-runs.json", R"({"kind": "ticketsim-comparison", "schema_version": 2, "context": {},
     "scenario": {"name": "x", "file": "x.toml"}, "matrix": {"strategies": ["sqlite"], "buyers": [1], "runs": 1, "warmup": 0}})");
-  refused({"report", no_runs}, no_runs + ": missing key 'runs'");
+  refused_with({"report", no_runs}, no_runs + ": missing key 'runs'");
   // Exporting over the file being read would lose it.
   std::string keep = dir.file("keep.json", "{}");
   Outcome self = run_ticketsim({"report", keep, "--export", keep});
@@ -1123,26 +1126,17 @@ TEST_CASE("output paths are checked before the run, with the system's reason") {
 TEST_CASE("flags that would be ignored or changed silently are refused, or honoured") {
   TempDir dir;
   std::string scenario = dir.file("s.toml", kGoodScenario);
-  auto refused = [&](const std::vector<std::string>& args, const std::string& message) {
-    CAPTURE(args);
-    Outcome outcome = run_ticketsim(args);
-    CAPTURE(outcome.err);
-    CHECK(outcome.status == 2);
-    CHECK(outcome.err_lines() == 1);
-    CHECK(contains(outcome.err, message));
-    CHECK(outcome.out.empty());
-  };
-  refused({"run", scenario, "--reset"}, "--reset: replaces what is at --store FILE, and there is no --store");
-  refused({"run", scenario, "--store", (dir.path / "st.json").string(), "--store-dir", dir.path.string()},
+  refused_with({"run", scenario, "--reset"}, "--reset: replaces what is at --store FILE, and there is no --store");
+  refused_with({"run", scenario, "--store", (dir.path / "st.json").string(), "--store-dir", dir.path.string()},
           "--store and --store-dir: the store is --store FILE, so --store-dir would be ignored");
   // Refused as the TOML key is, not clamped to INT64_MAX.
-  refused({"run", scenario, "--seed", "99999999999999999999"},
+  refused_with({"run", scenario, "--seed", "99999999999999999999"},
           "--seed: must be from 0 to 9223372036854775807 (got 99999999999999999999)");
-  refused({"compare", scenario, "--seed", "99999999999999999999"}, "--seed: must be from 0 to");
-  refused({"run", scenario, "--seed", "-1"}, "--seed: must be 0 or more (got -1)");
-  refused({"run", scenario, "--store-dir", "/nonexistent"}, "--store-dir: /nonexistent: no such directory");
-  refused({"compare", scenario, "--store-dir", scenario}, "not a directory");
-  refused({"bench", "--export", (dir.path / "b.pdf").string()}, "unknown export format '.pdf'");
+  refused_with({"compare", scenario, "--seed", "99999999999999999999"}, "--seed: must be from 0 to");
+  refused_with({"run", scenario, "--seed", "-1"}, "--seed: must be 0 or more (got -1)");
+  refused_with({"run", scenario, "--store-dir", "/nonexistent"}, "--store-dir: /nonexistent: no such directory");
+  refused_with({"compare", scenario, "--store-dir", scenario}, "not a directory");
+  refused_with({"bench", "--export", (dir.path / "b.pdf").string()}, "unknown export format '.pdf'");
   // Extensions are case-insensitive, for run's exports and bench's.
   std::string upper = (dir.path / "R.HTML").string();
   Outcome html = run_ticketsim({"run", scenario, "--export", upper});
@@ -1271,25 +1265,16 @@ TEST_CASE("the bare command, help and version say what there is") {
 TEST_CASE("parse errors name the user's words and what to type instead") {
   TempDir dir;
   std::string scenario = dir.file("s.toml", kGoodScenario);
-  auto says = [&](const std::vector<std::string>& args, const std::string& message) {
-    CAPTURE(args);
-    Outcome outcome = run_ticketsim(args);
-    CAPTURE(outcome.err);
-    CHECK(outcome.status == 2);
-    CHECK(outcome.err_lines() == 1);
-    CHECK(contains(outcome.err, message));
-    CHECK(outcome.out.empty());
-  };
-  says({"validate"}, "ticketsim: validate: give at least one scenario file");
-  says({"run"}, "ticketsim: run: give a scenario file: ticketsim run SCENARIO.toml");
-  says({"report"}, "ticketsim: report: give a result file");
-  says({"compare", scenario, "--strategy", "sqlite"}, "compare: unknown option --strategy (did you mean --strategies?)");
-  says({"run", scenario, "--strategies", "sqlite"}, "run: unknown option --strategies (did you mean --strategy?)");
-  says({"compare", scenario, "--buyers", "1", "x"},
+  refused_with({"validate"}, "ticketsim: validate: give at least one scenario file");
+  refused_with({"run"}, "ticketsim: run: give a scenario file: ticketsim run SCENARIO.toml");
+  refused_with({"report"}, "ticketsim: report: give a result file");
+  refused_with({"compare", scenario, "--strategy", "sqlite"}, "compare: unknown option --strategy (did you mean --strategies?)");
+  refused_with({"run", scenario, "--strategies", "sqlite"}, "run: unknown option --strategies (did you mean --strategy?)");
+  refused_with({"compare", scenario, "--buyers", "1", "x"},
        "compare: --buyers: 'x' is not a number; a list is one word, comma-separated: --buyers 1,2");
-  says({"compare", "--buyers", "1", "2", "three", scenario}, "a list is one word, comma-separated: --buyers 1,2");
-  says({"run", scenario, "--buyers", "many"}, "run: --buyers: 'many' is not a number");
-  says({"strategy"}, "unknown command 'strategy' (did you mean strategies?)");
+  refused_with({"compare", "--buyers", "1", "2", "three", scenario}, "a list is one word, comma-separated: --buyers 1,2");
+  refused_with({"run", scenario, "--buyers", "many"}, "run: --buyers: 'many' is not a number");
+  refused_with({"strategy"}, "unknown command 'strategy' (did you mean strategies?)");
 }
 
 TEST_CASE("strategies lists each one's guarantee and needs; init writes a scenario that validates") {
