@@ -31,13 +31,15 @@ void strike(FaultAction action, BuyerSlot& slot) {
   }
 }
 
-// Strikes inside the critical section of the purchase it is armed for, or
-// once its COMMIT has been sent.
-class FaultHook final : public PurchaseHook {
+// Marks the buyer's slot once a purchase is inside its critical section (so
+// that a buyer killed before is known to have changed nothing), and strikes
+// there, or once the COMMIT has been sent, at the purchase it is armed for.
+class CriticalSectionHook final : public PurchaseHook {
  public:
-  FaultHook(const BuyerFault* fault, BuyerSlot& slot) : fault_(fault), slot_(slot) {}
+  CriticalSectionHook(const BuyerFault* fault, BuyerSlot& slot) : fault_(fault), slot_(slot) {}
   void arm(std::int64_t attempt) { armed_ = fault_ && fault_->attempt == attempt; }
   void in_critical_section() override {
+    slot_.in_critical_section.store(1, std::memory_order_release);
     if (armed_ && fault_->point == FaultPoint::kInCriticalSection) strike(fault_->action, slot_);
   }
   void after_commit_sent() override {
@@ -111,7 +113,7 @@ void run_buyer(std::int64_t index, const Scenario& scenario, StoreSetup& setup, 
     search.outcome = found.outcome;
     bool stuck = timed_out(found.outcome);
 
-    FaultHook hook(fault, slot);
+    CriticalSectionHook hook(fault, slot);
     BuyRequest request{.buyer_pid = slot.pid, .hook = &hook};
     for (std::int64_t attempt = 1; !stuck && attempt <= scenario.max_attempts(); ++attempt) {
       request.operation_id = static_cast<std::uint64_t>(index * history.capacity() + recorded);
@@ -126,6 +128,7 @@ void run_buyer(std::int64_t index, const Scenario& scenario, StoreSetup& setup, 
       buy.ticket = bought.ticket;
       buy.retries = bought.retries;
       buy.outcome = bought.outcome;
+      slot.in_critical_section.store(0, std::memory_order_release);
       buy.flags = static_cast<std::uint8_t>((bought.serialization_failures ? kOperationSerializationFailure : 0) |
                                             (bought.deadlock_failures ? kOperationDeadlockFailure : 0) |
                                             (bought.tries_exhausted ? kOperationTriesExhausted : 0));

@@ -98,6 +98,9 @@ class Checker {
       case Outcome::kTimeout:
         ++result_.timeouts;
         return;
+      case Outcome::kCancelled:
+        if (op.kind == OperationKind::kBuy) ++result_.cancelled;
+        return;
       case Outcome::kIndeterminate:
         if (op.kind == OperationKind::kBuy) {
           ++result_.indeterminate;
@@ -228,8 +231,8 @@ class Checker {
     if (final_state.ledger_sales && (*final_state.ledger_sales < kept || *final_state.ledger_sales > most)) {
       std::int64_t ledger = *final_state.ledger_sales;
       note(Anomaly::kLedgerMismatch, [&] {
-        return fmt::format("the store's ledger holds {} sales, the buyers were told of {} ({} indeterminate)", ledger,
-                           sold, result_.indeterminate);
+        return fmt::format("the store's ledger holds {}, the buyers were told of {} ({} indeterminate)",
+                           plural(ledger, "sale"), grouped(sold), grouped(result_.indeterminate));
       }, ledger < kept ? kept - ledger : ledger - most);
     }
     const std::int64_t remaining = final_state.remaining;
@@ -245,13 +248,15 @@ class Checker {
     const std::int64_t decrements = tickets - remaining;
     if (kept > decrements) {
       note(Anomaly::kLostUpdates, [&] {
-        return fmt::format("{} sales acknowledged but the count fell by {} ({} -> {}): {} overwritten",
-                           kept, decrements, tickets, remaining, kept - decrements);
+        return fmt::format("{} acknowledged but the count fell by {} ({} -> {}): {} overwritten",
+                           plural(kept, "sale"), grouped(decrements), grouped(tickets), grouped(remaining),
+                           grouped(kept - decrements));
       }, kept - decrements);
     } else if (decrements > most) {
       note(Anomaly::kUnacknowledgedSales, [&] {
-        return fmt::format("the count fell by {} ({} -> {}) but only {} sales were acknowledged and {} "
-                           "indeterminate", decrements, tickets, remaining, sold, result_.indeterminate);
+        return fmt::format("the count fell by {} ({} -> {}) but only {} acknowledged and {} indeterminate",
+                           grouped(decrements), grouped(tickets), grouped(remaining),
+                           plural(sold, "sale was", "sales were"), grouped(result_.indeterminate));
       }, decrements - most);
     }
   }

@@ -73,6 +73,7 @@ struct CheckResult {
   std::int64_t sold_out = 0;  // purchases answered sold-out
   std::int64_t indeterminate = 0;  // purchases that may or may not have sold
   std::int64_t timeouts = 0;       // operations whose wait passed lock_timeout
+  std::int64_t cancelled = 0;      // purchases still waiting, outside the critical section, when the run ended
   std::int64_t retries = 0;
   // Indeterminate purchases the store's ledger resolves (when it lists its
   // sales by operation id): those it holds committed, the others did not.

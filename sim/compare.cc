@@ -16,6 +16,7 @@ Scenario cell_scenario(const Scenario& base, const std::string& strategy, std::i
   scenario.strategies = {strategy};
   scenario.buyer_counts = {buyers};
   scenario.seed = seed;
+  expect_strategy_guarantee(scenario);
   return scenario;
 }
 

@@ -69,6 +69,10 @@ struct alignas(64) BuyerSlot {
   std::atomic<std::uint32_t> recorded{0};  // operations written so far
   std::int32_t pid = 0;
   std::int32_t ppid = 0;
+  // buyer: 1 from the critical section of a purchase (just before its
+  // write) until its outcome is recorded. A buyer killed while it is 0 had
+  // not begun to change the store.
+  std::atomic<std::uint8_t> in_critical_section{0};
   std::int64_t forked_ns = 0;    // parent: just before fork
   std::int64_t ready_ns = 0;     // buyer: store opened, at the barrier
   std::int64_t released_ns = 0;  // parent: barrier released

@@ -59,7 +59,7 @@ Result make_result(const RunRecord& record) {
     result.buyers.push_back({process.pid, process.ppid, exit_status_of(process.wait_status),
                              describe_wait_status(process.wait_status), result.metrics.sold_by_buyer[i],
                              result.metrics.attempts_by_buyer[i], process.error, result.metrics.retry_by_buyer[i],
-                             result.metrics.connect_by_buyer_s[i]});
+                             result.metrics.connect_by_buyer_s[i], process.killed_waiting});
   }
   return result;
 }

@@ -25,6 +25,7 @@ struct BuyerRow {
   std::string error;
   RetryCounts retry;     // its purchases' retries and failures
   double connect_s = 0;  // its store's connection to the server, before the barrier
+  bool killed_waiting = false;  // killed at the end outside any critical section (BuyerProcess)
 };
 
 struct InventorySample {

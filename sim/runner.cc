@@ -292,7 +292,7 @@ class Run {
                                        : now - record_.start_ns >= fault.at.count();
       if (!due) continue;
       planned.done = true;
-      std::string when = fault.after_sales > 0 ? fmt::format("after {} sales", fault.after_sales)
+      std::string when = fault.after_sales > 0 ? fmt::format("after {}", plural(fault.after_sales, "sale"))
                                                : fmt::format("at {}", format_duration(fault.at));
       pid_t server = setup_.server_pid();
       std::int64_t at = monotonic_ns();
@@ -379,7 +379,8 @@ class Run {
       const BuyerSlot& slot = history_.slot(i);
       if (pids_[i] == 0) continue;
       bool planned = faults_[i] && faults_[i]->action != FaultAction::kPause && WIFSIGNALED(statuses_[i]);
-      record_.buyers.push_back({pids_[i], slot.ppid, statuses_[i], slot.error, planned || killed_by_runner[i]});
+      record_.buyers.push_back({pids_[i], slot.ppid, statuses_[i], slot.error, planned || killed_by_runner[i],
+                                killed_by_runner[i] && cancel_if_waiting(i)});
       if (slot.done_ns == 0) continue;  // it did not finish; its operations still count
       if (scenario_.mode == Mode::kConcurrent) {
         record_.window_ns = std::max(record_.window_ns, slot.done_ns - record_.start_ns);
@@ -390,6 +391,26 @@ class Run {
     if (ended() && record_.start_ns != 0 && scenario_.mode == Mode::kConcurrent) {
       record_.window_ns = end - record_.start_ns;
     }
+  }
+
+  // For a buyer the runner killed at the end: when it was outside any
+  // critical section (and not struck by its fault), its operation under
+  // way, if any, had changed nothing: it becomes cancelled instead of
+  // indeterminate. Whether the buyer was.
+  bool cancel_if_waiting(std::int64_t buyer) {
+    const BuyerSlot& slot = history_.slot(buyer);
+    int status = statuses_[buyer];
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) return false;  // it had ended by itself
+    if (slot.in_critical_section.load(std::memory_order_acquire) != 0 ||
+        slot.struck.load(std::memory_order_acquire) != 0) {
+      return false;
+    }
+    std::uint32_t recorded = slot.recorded.load(std::memory_order_acquire);
+    if (recorded > 0) {
+      Operation& last = history_.operations(buyer)[recorded - 1];
+      if (last.end_ns == 0 && last.outcome == Outcome::kIndeterminate) last.outcome = Outcome::kCancelled;
+    }
+    return true;
   }
 
   const Scenario& scenario_;
@@ -460,8 +481,8 @@ void check_store_file(const StrategyInfo& strategy, const std::filesystem::path&
     throw InputError(fmt::format("{}: not a {} store ({}); nothing was changed: pass --reset to replace it", name,
                                  strategy.name, state.problem));
   }
-  throw InputError(fmt::format("{}: already a {} store with {} tickets left; nothing was changed: pass --reset to "
-                               "replace it", name, strategy.name, state.remaining));
+  throw InputError(fmt::format("{}: already a {} store with {} left; nothing was changed: pass --reset to "
+                               "replace it", name, strategy.name, plural(state.remaining, "ticket")));
 }
 
 }  // namespace
@@ -545,7 +566,8 @@ RunRecord run_scenario(const Scenario& scenario, const RunOptions& options) {
     // it gets SIGTERM.
     bool killed = record.seller_ended == describe_wait_status(SIGKILL);
     record.faults.push_back({record.seller_pid,
-                             fmt::format("kill the seller after {} sales", spec.options.kill_seller_after_sales), killed});
+                             fmt::format("kill the seller after {}", plural(spec.options.kill_seller_after_sales, "sale")),
+                             killed});
   }
   record.final_state = setup->inspect();
   return record;

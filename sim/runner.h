@@ -47,6 +47,11 @@ struct BuyerProcess {
   // It was ended on purpose: by a planned fault, or by the runner ending a
   // stuck or interrupted run. Its death is not a failure.
   bool ended_on_purpose = false;
+  // The runner killed it at the end of the run while it waited, outside any
+  // critical section (for the lock, the seller, the server, or before a
+  // purchase): nothing of its unfinished purchase happened, which is
+  // recorded as cancelled rather than indeterminate.
+  bool killed_waiting = false;
 };
 
 // A fault as it was planned for this run, for the report.

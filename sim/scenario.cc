@@ -411,6 +411,22 @@ void set_postgres_conninfo(Scenario& scenario, const std::string& value, std::st
   scenario.postgres_conninfo = value;
 }
 
+void expect_strategy_guarantee(Scenario& scenario) {
+  const std::vector<std::string>& spoken = scenario.expected_for;
+  if (std::find(spoken.begin(), spoken.end(), scenario.strategy) != spoken.end()) return;
+  const StrategyInfo* strategy = find_strategy(scenario.strategy);
+  if (!strategy) return;  // refused where the strategy is checked
+  scenario.expected = strategy->expected_correct() ? Verdict::kValid : Verdict::kInvalid;
+  scenario.expected_from = "the strategy " + scenario.strategy;
+}
+
+void set_expected(Scenario& scenario, std::string_view value, std::string_view where) {
+  std::optional<Verdict> expected = verdict_named(value);
+  if (!expected) fail(where, fmt::format("'{}' is not a verdict; use valid, invalid or stuck", value));
+  scenario.expected = *expected;
+  scenario.expected_from = where;
+}
+
 void set_attempts(Scenario& scenario, std::string_view value, std::string_view where) {
   if (value == "until-sold-out") {
     scenario.attempts.reset();
@@ -542,6 +558,12 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
     Key key(path, "faults", faults->source());
     read_faults(scenario, key, *faults);
   }
+  if (scenario.strategies.empty()) {
+    scenario.expected_for = {scenario.strategy};
+  } else if (root.contains("expect")) {
+    scenario.expected_for = scenario.strategies;
+  }
+  if (!scenario.expected_for.empty()) scenario.file_expected = scenario.expected;
   if (scenario.name.empty()) {
     std::string_view stem = path;
     stem = stem.substr(stem.find_last_of('/') + 1);

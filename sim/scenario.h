@@ -76,6 +76,15 @@ struct Scenario {
   std::uint64_t seed = 1;
   Delays delays;
   Verdict expected = Verdict::kValid;
+  // The strategies the file's [expect] speaks of: its `strategy`; in a
+  // matrix (`strategies = [...]`) all of them if it has an [expect], else
+  // none. Another strategy is expected what it guarantees.
+  std::vector<std::string> expected_for;
+  // Where `expected` came from when not from the file: "--expect", or "the
+  // strategy X" (its guarantee); empty when from the file. And what the
+  // file expected, when it spoke of one strategy or had an [expect].
+  std::string expected_from;
+  std::optional<Verdict> file_expected;
   Duration lock_timeout = std::chrono::seconds(10);
   Duration monitor_interval{0};  // 0: no monitor
   std::vector<Fault> faults;
@@ -128,6 +137,13 @@ void set_attempts(Scenario& scenario, std::string_view value, std::string_view w
 void set_mode(Scenario& scenario, std::string_view value, std::string_view where);
 // The PostgreSQL server to use (--postgres), checked as [postgres] conninfo is.
 void set_postgres_conninfo(Scenario& scenario, const std::string& value, std::string_view where);
+// When the strategy is not one the file's [expect] speaks of (--strategy,
+// or a cell of compare's matrix, put another in its place), the scenario
+// expects what the strategy guarantees: valid from a correct strategy,
+// invalid from a racy one.
+void expect_strategy_guarantee(Scenario& scenario);
+// --expect: the verdict named, whatever the file or the strategy says.
+void set_expected(Scenario& scenario, std::string_view value, std::string_view where);
 // The matrix: each list replaces the scenario's, checked as its key is.
 void set_strategies(Scenario& scenario, const std::vector<std::string>& values, std::string_view where);
 void set_buyer_counts(Scenario& scenario, const std::vector<std::int64_t>& values, std::string_view where);

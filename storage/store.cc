@@ -71,6 +71,7 @@ std::string_view outcome_name(Outcome outcome) {
     case Outcome::kError: return "error";
     case Outcome::kTimeout: return "timeout";
     case Outcome::kIndeterminate: return "indeterminate";
+    case Outcome::kCancelled: return "cancelled";
   }
   return "unknown";
 }

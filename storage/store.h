@@ -28,6 +28,8 @@ enum class Outcome : std::uint8_t {
   kTimeout = 5,  // the lock (or the seller) did not answer within lock_timeout; nothing happened
   kIndeterminate = 6,  // the operation may or may not have taken effect (a buyer killed
                        // mid-purchase, a seller that did not reply)
+  kCancelled = 7,      // never a store's: the run ended (killed its buyer) while it waited,
+                       // before its critical section; nothing of it happened
 };
 
 std::string_view outcome_name(Outcome outcome);

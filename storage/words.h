@@ -9,11 +9,16 @@
 
 namespace ticketsim {
 
-// "1 buyer", "3 buyers": a count and its word, with an s unless it is one.
+// "12,345": a count with thousands separators, as every number a person
+// reads is written (the reports, the progress line, the stores' messages).
+std::string grouped(std::int64_t n);
+
+// "1 buyer", "3 buyers", "1,000 tickets": a count (grouped) and its word,
+// with an s unless it is one.
 std::string plural(std::int64_t n, std::string_view word);
 
 // "1 strategy", "2 strategies"; "1 buyer waits", "2 buyers wait": a count
-// and the words for one and for many.
+// (grouped) and the words for one and for many.
 std::string plural(std::int64_t n, std::string_view one, std::string_view many);
 
 // The Levenshtein distance between two words: for "did you mean" in the

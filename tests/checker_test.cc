@@ -301,7 +301,7 @@ TEST_CASE("unacknowledged sales") {
   CAPTURE(text);
   CHECK(contains(text, "fell by 3"));
   CHECK(contains(text, "3 -> 0"));
-  CHECK(contains(text, "only 1 sales"));
+  CHECK(contains(text, "only 1 sale was acknowledged"));
 }
 
 TEST_CASE("out of range") {
@@ -567,7 +567,7 @@ TEST_CASE("the ledger may hold the indeterminate purchases, and no more") {
     CheckResult result = check(ops, 5, state);
     const std::string& text = only_anomaly(result, Anomaly::kLedgerMismatch, 1);
     CAPTURE(text);
-    CHECK(contains(text, "ledger holds 1 sales"));
+    CHECK(contains(text, "ledger holds 1 sale,"));
     CHECK(contains(text, "told of 2"));
     CHECK(contains(text, "2 indeterminate"));
   }

@@ -130,22 +130,38 @@ TEST_CASE("the seed scenario reports the oversell with named witnesses and exits
 }
 
 TEST_CASE("the seed's load under a lock is valid and sells exactly one ticket") {
-  for (std::string strategy : {"named-mutex", "sqlite"}) {
+  for (std::string strategy : {"named-mutex", "sqlite", "file-lock"}) {
     CAPTURE(strategy);
     TempDir dir;
     std::string json = (dir.path / "result.json").string();
     Outcome run = run_ticketsim({"run", kScenarios + "/seed.toml", "--strategy", strategy, "--json", json});
-    // seed.toml expects the oversell, so a valid run is not what it expects.
-    CHECK(run.status == 1);
-    CHECK(contains(run.out, "NOT as expected"));
+    // seed.toml expects the oversell of plain; another strategy is expected
+    // what it guarantees, and the header says so.
+    CHECK(run.status == 0);
+    CHECK(contains(run.out, "  expect: valid (from the strategy " + strategy + "; the scenario expected invalid)\n"));
+    CHECK(contains(run.out, "verdict     valid (expected valid: as expected)"));
     nlohmann::json result = nlohmann::json::parse(slurp(json));
     CHECK(result["verdict"] == "valid");
+    CHECK(result["expected_verdict"] == "valid");
+    CHECK(result["expected_from"] == "the strategy " + strategy);
+    CHECK(result["scenario_expected_verdict"] == "invalid");
     CHECK(result["sold"] == 1);
     CHECK(result["remaining"] == 0);
+    // `report` prints the header as run did.
+    Outcome again = run_ticketsim({"report", json});
+    CHECK(contains(again.out, "  expect: valid (from the strategy " + strategy + "; the scenario expected invalid)\n"));
 
-    Outcome expected = run_ticketsim({"run", kScenarios + "/seed.toml", "--strategy", strategy, "--expect", "valid"});
-    CHECK(expected.status == 0);
+    // --expect still decides.
+    Outcome expected = run_ticketsim({"run", kScenarios + "/seed.toml", "--strategy", strategy, "--expect", "invalid"});
+    CHECK(expected.status == 1);
+    CHECK(contains(expected.out, "  expect: invalid (from --expect; the scenario expected invalid)\n"));
+    CHECK(contains(expected.out, "NOT as expected"));
   }
+  // The scenario's own strategy keeps the scenario's expectation.
+  Outcome own = run_ticketsim({"run", kScenarios + "/seed.toml", "--strategy", "plain"});
+  CHECK(own.status == 0);
+  CHECK(!contains(own.out, "expect:"));
+  CHECK(contains(own.out, "verdict     invalid (expected invalid: as expected)"));
 }
 
 TEST_CASE("--json writes the documented result") {
@@ -311,6 +327,84 @@ TEST_CASE("the crash scenarios end as they expect, named-mutex stuck on its dead
       if (name.find("postgres") == std::string::npos) CHECK(result["indeterminate"] == 2);
     }
   }
+}
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::size_t count_of(const std::string& text, const std::string& part) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("a stuck run: the waiters killed at the end are one line, cancelled, not indeterminate") {
+  TempDir dir;
+  // One buyer dies holding the named mutex in its second purchase. The 29
+  // others queue for the lock, 10 ms each, so their waits began up to
+  // about 300 ms apart: the first to pass lock_timeout (1.5 s, well beyond
+  // the queue) ends the run, and those behind it, still waiting for the
+  // lock, are killed by the runner having changed nothing.
+  std::string scenario = dir.file("stuck.toml", R"(name = "stuck"
+strategy = "named-mutex"
+tickets = 400
+buyers = 30
+attempts = 10
+seed = 2
+lock_timeout = "1500ms"
+
+[delays]
+purchase = "10ms"
+
+[[faults]]
+action = "kill"
+point = "in-critical-section"
+attempt = 2
+
+[expect]
+verdict = "stuck"
+)");
+  std::string json_path = (dir.path / "stuck.json").string();
+  std::string log_path = (dir.path / "stuck.csv").string();
+  Outcome run = run_ticketsim({"run", scenario, "--json", json_path, "--log", log_path});
+  CAPTURE(run.out);
+  REQUIRE(run.status == 0);
+  nlohmann::json result = nlohmann::json::parse(slurp(json_path));
+  REQUIRE(result["verdict"] == "stuck");
+  REQUIRE(result["faults"].size() == 1);
+  CHECK(result["faults"][0]["carried_out"] == true);
+  // Only the victim's purchase may have happened.
+  CHECK(result["indeterminate"] == 1);
+  CHECK(contains(run.out, " 1 indeterminate, "));
+  std::int64_t waiting = 0;
+  std::int64_t sigkilled = 0;
+  for (const nlohmann::json& buyer : result["buyers"]) {
+    if (buyer["exit_status"] == 137) ++sigkilled;
+    if (buyer.contains("killed_waiting")) {
+      CHECK(buyer["exit_status"] == 137);
+      ++waiting;
+    }
+  }
+  CHECK(waiting >= 5);
+  CHECK(sigkilled == waiting + 1);
+  CHECK(contains(run.out, fmt::format("  {} buyers still waiting were killed at the end; none had entered the "
+                                      "critical section", waiting)));
+  // One line per buyer only for the victim.
+  CHECK(count_of(run.out, "killed by SIGKILL") == 1);
+  // The purchases they were waiting in are cancelled, in the log as in the count.
+  std::int64_t cancelled = 0;
+  for (const std::string& line : lines_of(slurp(log_path))) cancelled += contains(line, ",buy,") && contains(line, ",cancelled,");
+  CHECK(cancelled >= 1);
+  CHECK(result["cancelled"] == cancelled);
+  CHECK(contains(run.out, fmt::format(", {} cancelled at the end, ", cancelled)));
 }
 
 TEST_CASE("SIGINT mid-run: buyers killed and reaped, named objects removed, partial report") {
@@ -775,19 +869,6 @@ TEST_CASE("--log writes one CSV row per operation") {
 
 namespace {
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-std::size_t count_of(const std::string& text, const std::string& part) {
-  std::size_t count = 0;
-  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
-  return count;
-}
-
 // Two strategies x two buyer counts x two runs, a few tickets each.
 const char* kMatrixScenario = R"(name = "matrix"
 strategies = ["named-mutex", "sqlite"]
@@ -988,10 +1069,21 @@ TEST_CASE("plain oversells under compare too: progress counts the anomalies and 
   // Two buyers read the same count and hold it 300 ms: both sell ticket 1.
   std::string scenario = dir.file("race.toml", "strategies = [\"plain\", \"named-mutex\"]\ntickets = 4\nbuyers = 2\n"
                                                "attempts = 2\nruns = 1\n[delays]\npurchase = \"300ms\"\n");
-  Outcome run = run_ticketsim({"compare", scenario, "-P", "0.1"});
+  std::string json = (dir.path / "out.json").string();
+  Outcome run = run_ticketsim({"compare", scenario, "-P", "0.1", "--export", json});
   CAPTURE(run.out);
   CAPTURE(run.err);
   REQUIRE(run.status == 0);
+  // A matrix file with no [expect]: each strategy is expected what it
+  // guarantees, so plain's oversell is as expected.
+  nlohmann::json exported = nlohmann::json::parse(slurp(json));
+  for (const nlohmann::json& result : exported["runs"]) {
+    bool racy = result["strategy"] == "plain";
+    CHECK(result["expected_verdict"] == (racy ? "invalid" : "valid"));
+    CHECK(result["expected_from"] == "the strategy " + result["strategy"].get<std::string>());
+    CHECK(result["scenario_expected_verdict"].is_null());
+    CHECK(result["as_expected"] == true);
+  }
   CHECK(contains(run.out, "plain was invalid in 1 of 1 run: oversold in 1") == false);  // 4 tickets, 4 sales at most
   CHECK(contains(run.out, "plain was invalid in 1 of 1 run: duplicate tickets in 1"));
   CHECK(contains(run.out, "at 2 buyers, named-mutex sold fastest"));

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <limits>
 #include <optional>
@@ -358,12 +359,15 @@ Result every_field_result() {
   scenario.seed = std::numeric_limits<std::uint64_t>::max();
   scenario.delays = {std::chrono::microseconds(250), std::chrono::nanoseconds(1'500'000'001), 0.3};
   scenario.expected = Verdict::kStuck;
+  scenario.expected_from = "--expect";
+  scenario.file_expected = Verdict::kInvalid;
   scenario.lock_timeout = std::chrono::milliseconds(1500);
   result.check.searches = 41;
   result.check.attempts = 21;
   result.check.sold_out = 3;
   result.check.indeterminate = 2;
   result.check.timeouts = 5;
+  result.check.cancelled = 6;
   result.check.retries = 9;
   result.final_state.ledger_sales = 17;
   result.final_state.lock_recoveries = 1;
@@ -379,12 +383,30 @@ Result every_field_result() {
   metrics.tickets_per_buyer = {.min = 1, .mean = 5.666666666666667, .max = 9, .stddev = 4.0414518843273797};
   result.buyers = {{4242, 4000, 137, "killed by SIGKILL", 1, 1, "", {}, 0.00125},
                    {4243, 4000, 0, "exited 0", 7, 9, "", {3, 1, 2, 4, 0}, 0.0025},
-                   {4244, 4000, 1, "exited 1", 9, 11, "store: I/O error", {5, 0, 3, 4, 1}, 0.005}};
+                   {4244, 4000, 1, "exited 1", 9, 11, "store: I/O error", {5, 0, 3, 4, 1}, 0.005},
+                   {4245, 4000, 137, "killed by SIGKILL", 0, 1, "", {}, 0.00125, true}};
   metrics.retry = {8, 1, 5, 8, 1};
   metrics.connect = {.median_s = 0.0025, .max_s = 0.005};
-  metrics.sold_by_buyer = {1, 7, 9};
-  metrics.attempts_by_buyer = {1, 9, 11};
+  metrics.sold_by_buyer = {1, 7, 9, 0};
+  metrics.attempts_by_buyer = {1, 9, 11, 1};
   return result;
+}
+
+// What `print` writes to a file, read back.
+std::string printed(const std::function<void(std::FILE*)>& print) {
+  std::FILE* out = std::tmpfile();
+  REQUIRE(out != nullptr);
+  print(out);
+  std::rewind(out);
+  std::string text;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, out)) > 0;) text.append(buffer, n);
+  std::fclose(out);
+  return text;
+}
+
+std::string report_text(const Result& result) {
+  return printed([&](std::FILE* out) { print_report(result, out); });
 }
 
 // The message of the InputError that result_from_json throws.
@@ -443,19 +465,18 @@ TEST_CASE("result_from_json restores every field result_json writes") {
   CHECK(read.buyers[2].error == "store: I/O error");
   CHECK(read.buyers[0].exit_status == 137);
   CHECK(read.final_state.ledger_sales == 17);
+  CHECK(read.scenario.expected_from == "--expect");
+  CHECK(read.scenario.file_expected == Verdict::kInvalid);
+  CHECK(read.check.cancelled == 6);
+  CHECK(read.buyers[3].killed_waiting);
+  CHECK_FALSE(read.buyers[2].killed_waiting);
   // The report a person reads is the same, line for line.
-  auto report_of = [](const Result& result) {
-    std::FILE* out = std::tmpfile();
-    REQUIRE(out != nullptr);
-    print_report(result, out);
-    std::rewind(out);
-    std::string text;
-    char buffer[4096];
-    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, out)) > 0;) text.append(buffer, n);
-    std::fclose(out);
-    return text;
-  };
-  CHECK(report_of(read) == report_of(planted));
+  std::string text = report_text(read);
+  CHECK(text == report_text(planted));
+  CHECK(contains(text, "  expect: stuck (from --expect; the scenario expected invalid)\n"));
+  CHECK(contains(text, ", 5 timed out, 6 cancelled at the end,"));
+  CHECK(contains(text, "killed by SIGKILL, waiting"));
+  CHECK(contains(text, "  1 buyer still waiting was killed at the end; none had entered the critical section"));
 }
 
 TEST_CASE("result_from_json rejects what it cannot read in one line, naming the key's path") {
@@ -1135,14 +1156,7 @@ TEST_CASE("export_text picks the document by extension") {
 
 TEST_CASE("print_comparison writes the table and the summary") {
   Comparison c = sample_matrix();
-  std::FILE* out = std::tmpfile();
-  REQUIRE(out != nullptr);
-  print_comparison(c, out);
-  std::rewind(out);
-  std::string text;
-  char buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, out)) > 0;) text.append(buffer, n);
-  std::fclose(out);
+  std::string text = printed([&](std::FILE* out) { print_comparison(c, out); });
   CHECK(contains(text, "rush: 3 strategies x 2 buyer counts x 3 runs"));
   CHECK(contains(text, "\nsummary\n"));
   CHECK(contains(text, "  at 4 buyers, file-lock sold fastest (300 sales/s): 3.00 ± 0.61 × faster than sqlite\n"));
@@ -1169,6 +1183,43 @@ TEST_CASE("format_rate: thousands separated, small rates to three digits") {
   CHECK(format_rate(-123456) == "-123,456");
   CHECK(format_rate(-1234) == "-1,234");
   CHECK(format_rate(-999) == "-999");
+}
+
+TEST_CASE("counts and durations: one style for every number a person reads") {
+  CHECK(grouped(0) == "0");
+  CHECK(grouped(999) == "999");
+  CHECK(grouped(40000) == "40,000");
+  CHECK(grouped(1000000) == "1,000,000");
+  CHECK(grouped(-1234) == "-1,234");
+  CHECK(plural(1, "ticket") == "1 ticket");
+  CHECK(plural(1000000, "ticket") == "1,000,000 tickets");
+  CHECK(plural(1, "strategy", "strategies") == "1 strategy");
+  // Rounded before the unit and the decimals are chosen.
+  CHECK(format_seconds(99.97e-6) == "100us");
+  CHECK(format_seconds(158e-6) == "158us");
+  CHECK(format_seconds(999.7e-6) == "1.00ms");
+  CHECK(format_seconds(9.9996e-3) == "10.0ms");
+  CHECK(format_seconds(1e-5) == "10.0us");
+  CHECK(format_seconds(0.0123) == "12.3ms");
+  CHECK(format_seconds(2.5) == "2.50s");
+  CHECK(format_seconds(0) == "0");
+}
+
+TEST_CASE("the run report groups its counts and says when no window was measured") {
+  Result result = result_of({.rate = 12345.6, .remaining = 960000});
+  result.scenario.tickets = 1000000;
+  result.check.sold = 40000;
+  std::string text = report_text(result);
+  CHECK(contains(text, "sales       40,000 acknowledged of 1,000,000 tickets; the store ends with 960,000 remaining\n"));
+  CHECK(contains(text, "throughput  12,346 sales/s, 12,346 attempts/s over 1.50s"));
+  result.scenario.tickets = 1;
+  CHECK(contains(report_text(result), "of 1 ticket;"));
+  // Stopped while forking: the buyers were never released.
+  result.metrics.window_s = 0;
+  result.metrics.spawn_s = 0;
+  text = report_text(result);
+  CHECK(contains(text, "throughput  stopped while spawning; no measured window\n"));
+  CHECK(!contains(text, "spawning took 0"));
 }
 
 // ---------------------------------------------------------------------------

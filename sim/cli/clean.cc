@@ -8,6 +8,7 @@
 #include "sim/cli/commands.h"
 #include "sim/errors.h"
 #include "sim/run_directory.h"
+#include "storage/words.h"
 
 namespace ticketsim {
 namespace {
@@ -45,10 +46,10 @@ class CleanCommand : public Command {
       fmt::print("nothing left by killed runs\n");
     } else if (dry_run_) {
       fmt::print("{} left by killed runs; `ticketsim clean` removes {}\n",
-                 leftovers.size() == 1 ? "1 entry" : fmt::format("{} entries", leftovers.size()),
+                 plural(static_cast<std::int64_t>(leftovers.size()), "entry", "entries"),
                  leftovers.size() == 1 ? "it" : "them");
     } else {
-      fmt::print("{} removed\n", removed == 1 ? "1 entry" : fmt::format("{} entries", removed));
+      fmt::print("{} removed\n", plural(static_cast<std::int64_t>(removed), "entry", "entries"));
     }
     return status;
   }

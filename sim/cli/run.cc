@@ -71,18 +71,17 @@ class RunCommand : public Command {
     if (seed_) set_seed(scenario, *seed_, "--seed");
     if (mode_) set_mode(scenario, *mode_, "--mode");
     if (postgres_) set_postgres_conninfo(scenario, *postgres_, "--postgres");
-    if (expect_) {
-      std::optional<Verdict> expected = verdict_named(*expect_);
-      if (!expected) throw InputError(fmt::format("--expect: '{}' is not a verdict; use valid, invalid or stuck", *expect_));
-      scenario.expected = *expected;
-    }
+    expect_strategy_guarantee(scenario);
+    if (expect_) set_expected(scenario, *expect_, "--expect");
     if (strategy_) scenario.strategies.clear();
     if (buyers_) scenario.buyer_counts.clear();
     if (scenario.strategies.size() > 1 || scenario.buyer_counts.size() > 1) {
-      throw InputError(fmt::format("{}: holds a comparison matrix ({} strategies, {} buyer counts); run it with "
-                                   "'ticketsim compare', or pick one cell with --strategy and --buyers",
-                                   scenario.file, std::max<std::size_t>(1, scenario.strategies.size()),
-                                   std::max<std::size_t>(1, scenario.buyer_counts.size())));
+      throw InputError(fmt::format(
+          "{}: holds a comparison matrix ({}, {}); run it with 'ticketsim compare', or pick one cell with "
+          "--strategy and --buyers",
+          scenario.file,
+          plural(std::max<std::int64_t>(1, std::ssize(scenario.strategies)), "strategy", "strategies"),
+          plural(std::max<std::int64_t>(1, std::ssize(scenario.buyer_counts)), "buyer count")));
     }
     if (!json_path_.empty()) check_output_path(json_path_);
     if (!log_path_.empty()) check_output_path(log_path_, "the log");

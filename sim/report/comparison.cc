@@ -74,18 +74,6 @@ std::int64_t largest_buyers_run(const Comparison& comparison) {
   return largest;
 }
 
-std::string format_rate(double value) {
-  if (std::fabs(value) < 100) return fmt::format("{:.3g}", value);
-  std::string digits = fmt::format("{:.0f}", value);
-  std::string out;
-  std::size_t first = digits[0] == '-' ? 1 : 0;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > first && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 Comparison single_run_comparison(Result result, const Context& context) {
   Comparison comparison;
   comparison.context = context;
@@ -174,7 +162,7 @@ std::vector<std::string> summary_lines(const Comparison& comparison, const std::
     }
     if (!ran) continue;
     std::sort(ranked.begin(), ranked.end(), [](const Cell* a, const Cell* b) { return a->median > b->median; });
-    std::string at = buyers == 1 ? "at 1 buyer" : fmt::format("at {} buyers", buyers);
+    std::string at = "at " + plural(buyers, "buyer");
     if (ranked.empty()) {
       lines.push_back(fmt::format("{}, no strategy was correct in every run", at));
       continue;
@@ -239,9 +227,10 @@ std::vector<std::string> summary_lines(const Comparison& comparison, const std::
     lines.push_back(fmt::format("noisy (CV above 10%): {}; more runs would narrow it", list));
   }
   if (!comparison.interrupted_by.empty()) {
-    lines.push_back(fmt::format("interrupted by {} after {} of {} runs", comparison.interrupted_by,
-                                comparison.rows.size(),
-                                comparison.strategies.size() * comparison.buyers.size() * comparison.runs));
+    std::int64_t planned = static_cast<std::int64_t>(comparison.strategies.size() * comparison.buyers.size()) *
+                           comparison.runs;
+    lines.push_back(fmt::format("interrupted by {} after {} of {}", comparison.interrupted_by,
+                                grouped(static_cast<std::int64_t>(comparison.rows.size())), plural(planned, "run")));
   }
   return lines;
 }

@@ -122,10 +122,6 @@ nlohmann::json comparison_json(const Comparison& comparison);
 // single_run_comparison makes it. `file` names it in errors (InputError).
 Comparison comparison_from_json(const nlohmann::json& json, const std::string& file);
 
-// "12,345" from 100 up (thousands separators, no decimals); "8.52" below
-// (three significant digits).
-std::string format_rate(double value);
-
 // "6 strategies x 4 buyer counts x 3 runs (1 warm-up run per cell not
 // counted)": the matrix in words, as every report states it.
 std::string matrix_words(const Comparison& comparison);

@@ -45,7 +45,7 @@ std::string correct_runs(const Cell& cell) {
   return why.empty() ? text : text + " (" + why + ")";
 }
 
-std::string retried_failed(const Cell& cell) { return fmt::format("{}/{}", cell.retry.retried, cell.retry.failed); }
+std::string retried_failed(const Cell& cell) { return grouped(cell.retry.retried) + "/" + grouped(cell.retry.failed); }
 
 std::string relative_text(const Cell& cell, bool spread) {
   if (!cell.has_relative) return "n/a";

@@ -252,8 +252,8 @@ std::string sales_chart(const Comparison& comparison, const std::vector<Cell>& c
     for (const Cell& cell : cells) {
       if (cell.strategy != strategy) continue;
       s.points.push_back({buyer_index(comparison, cell.buyers), cell.median,
-                          fmt::format("{} at {} buyers: {} sales/s (± {}, {} to {}), correct in {}", strategy,
-                                      cell.buyers, format_rate(cell.median), format_rate(cell.stddev),
+                          fmt::format("{} at {}: {} sales/s (± {}, {} to {}), correct in {}", strategy,
+                                      plural(cell.buyers, "buyer"), format_rate(cell.median), format_rate(cell.stddev),
                                       format_rate(cell.min), format_rate(cell.max), correct_runs(cell))});
     }
     series.push_back(std::move(s));
@@ -286,7 +286,7 @@ std::string p99_chart(const Comparison& comparison, const std::vector<Cell>& cel
     for (const Cell& cell : cells) {
       if (cell.strategy != strategy) continue;
       s.points.push_back({buyer_index(comparison, cell.buyers), cell.buy_p99_s,
-                          fmt::format("{} at {} buyers: p99 {}", strategy, cell.buyers, format_seconds(cell.buy_p99_s))});
+                          fmt::format("{} at {}: p99 {}", strategy, plural(cell.buyers, "buyer"), format_seconds(cell.buy_p99_s))});
     }
     series.push_back(std::move(s));
   }
@@ -322,9 +322,9 @@ std::string anomaly_chart(const Comparison& comparison, const std::vector<Cell>&
       std::string fill = total == 0 && cell.all_correct() ? "#d9f0d3"
                          : total == 0                      ? "#fee8c8"
                                                            : fmt::format("rgba(215,48,39,{:.2f})", 0.25 + 0.6 * share);
-      std::string tip = fmt::format("{} at {} buyers: correct in {}", strategy, cell.buyers, correct_runs(cell));
+      std::string tip = fmt::format("{} at {}: correct in {}", strategy, plural(cell.buyers, "buyer"), correct_runs(cell));
       for (const auto& [anomaly, count] : cell.totals) {
-        if (count > 0) tip += fmt::format("; {} {}", anomaly_key(anomaly), count);
+        if (count > 0) tip += fmt::format("; {} {}", anomaly_key(anomaly), grouped(count));
       }
       svg += fmt::format("<g class=\"cell\"><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
                          "fill=\"{}\" stroke=\"#fff\" stroke-width=\"2\"><title>{}</title></rect>"
@@ -431,10 +431,11 @@ std::string runs_html(const Comparison& comparison) {
     const RetryCounts& retry = row.retry();
     html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td>"
                         "<td>{}</td><td>{}/{}</td><td>{} ({})</td><td>{}</td><td>{}/{}</td><td><code>{}</code></td></tr>\n",
-                        escape(row.strategy()), row.buyers(), row.run, verdict_name(row.verdict()), row.sold(),
-                        row.tickets(), format_rate(row.sales_per_s()), format_seconds(row.buy().p99), row.anomaly_total(),
-                        retry.serialization_failures, retry.deadlock_failures, retry.retried, retry.retries,
-                        retry.failed, format_seconds(row.connect().median_s), format_seconds(row.connect().max_s),
+                        escape(row.strategy()), row.buyers(), row.run, verdict_name(row.verdict()), grouped(row.sold()),
+                        grouped(row.tickets()), format_rate(row.sales_per_s()), format_seconds(row.buy().p99),
+                        grouped(row.anomaly_total()), grouped(retry.serialization_failures),
+                        grouped(retry.deadlock_failures), grouped(retry.retried), grouped(retry.retries),
+                        grouped(retry.failed), format_seconds(row.connect().median_s), format_seconds(row.connect().max_s),
                         escape(row.repeat_command));
   }
   return html + "</tbody></table></details>\n";

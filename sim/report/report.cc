@@ -12,7 +12,7 @@ namespace {
 
 std::string latency_row(std::string_view name, const LatencyStats& s) {
   if (s.count == 0) return fmt::format("  {:<8}{:>8}\n", name, 0);
-  return fmt::format("  {:<8}{:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", name, s.count,
+  return fmt::format("  {:<8}{:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", name, grouped(s.count),
                      format_seconds(s.min), format_seconds(s.mean), format_seconds(s.stddev),
                      format_seconds(s.p50), format_seconds(s.p90), format_seconds(s.p99),
                      format_seconds(s.p999), format_seconds(s.max));
@@ -30,11 +30,18 @@ bool shows_retries(const Result& result) {
 // Buyers are listed one per line up to this many; beyond, in summary.
 constexpr std::size_t kListedBuyers = 16;
 
+// How a buyer ended, in the table: a buyer the runner killed at the end
+// while it waited says so.
+std::string ended_words(const BuyerRow& row) {
+  return row.killed_waiting ? row.ended + ", waiting" : row.ended;
+}
+
 void print_buyers(const Result& result, std::string& out) {
   const std::vector<BuyerRow>& rows = result.buyers;
   std::size_t clean = std::count_if(rows.begin(), rows.end(),
                                     [](const BuyerRow& row) { return row.exit_status == 0; });
-  out += fmt::format("buyers      {} reaped, {} exited 0", rows.size(), clean);
+  out += fmt::format("buyers      {} reaped, {} exited 0", grouped(static_cast<std::int64_t>(rows.size())),
+                     grouped(static_cast<std::int64_t>(clean)));
   if (!rows.empty()) out += fmt::format("; parent pid {}", rows.front().ppid);
   out += "\n";
   if (rows.size() <= kListedBuyers && shows_retries(result)) {
@@ -44,38 +51,60 @@ void print_buyers(const Result& result, std::string& out) {
                        "ser/dl", "retried (n)", "failed", "connect", "ended");
     for (const BuyerRow& row : rows) {
       out += fmt::format("  {:>8} {:>8} {:>8} {:>6} {:>9} {:>13} {:>6} {:>9}  {}{}\n", row.pid, row.ppid,
-                         row.attempts, row.sold,
-                         fmt::format("{}/{}", row.retry.serialization_failures, row.retry.deadlock_failures),
-                         fmt::format("{} ({})", row.retry.retried, row.retry.retries), row.retry.failed,
-                         format_seconds(row.connect_s), row.ended, row.error.empty() ? "" : ": " + row.error);
+                         grouped(row.attempts), grouped(row.sold),
+                         fmt::format("{}/{}", grouped(row.retry.serialization_failures),
+                                     grouped(row.retry.deadlock_failures)),
+                         fmt::format("{} ({})", grouped(row.retry.retried), grouped(row.retry.retries)),
+                         grouped(row.retry.failed),
+                         format_seconds(row.connect_s), ended_words(row), row.error.empty() ? "" : ": " + row.error);
     }
   } else if (rows.size() <= kListedBuyers) {
     out += fmt::format("  {:>8} {:>8} {:>8} {:>6}  {}\n", "pid", "ppid", "attempts", "sold", "ended");
     for (const BuyerRow& row : rows) {
-      out += fmt::format("  {:>8} {:>8} {:>8} {:>6}  {}{}\n", row.pid, row.ppid, row.attempts, row.sold,
-                         row.ended, row.error.empty() ? "" : ": " + row.error);
+      out += fmt::format("  {:>8} {:>8} {:>8} {:>6}  {}{}\n", row.pid, row.ppid, grouped(row.attempts), grouped(row.sold),
+                         ended_words(row), row.error.empty() ? "" : ": " + row.error);
     }
   } else {
+    // Those killed waiting at the end did nothing to the store: one line
+    // for all of them, below, rather than one each among the faults' victims.
     for (const BuyerRow& row : rows) {
-      if (row.exit_status != 0) {
+      if (row.exit_status != 0 && !row.killed_waiting) {
         out += fmt::format("  buyer {} {}{}\n", row.pid, row.ended, row.error.empty() ? "" : ": " + row.error);
       }
     }
+  }
+  std::int64_t waiting = std::count_if(rows.begin(), rows.end(), [](const BuyerRow& row) { return row.killed_waiting; });
+  if (waiting > 0) {
+    out += fmt::format("  {} killed at the end; none had entered the critical section: nothing of their "
+                       "unfinished purchases happened\n",
+                       plural(waiting, "buyer still waiting was", "buyers still waiting were"));
   }
 }
 
 }  // namespace
 
+// `value` to three significant digits.
+double three_digits(double value) { return std::stod(fmt::format("{:.3g}", value)); }
+
 std::string format_seconds(double seconds) {
-  if (seconds == 0) return "0";
+  if (seconds == 0 || !std::isfinite(seconds)) return fmt::format("{}", seconds);
+  // Rounded before the unit and the decimals are chosen: 99.96us is 100us,
+  // not 100.0us, and 999.7us is 1.00ms.
+  seconds = three_digits(seconds);
   double magnitude = std::fabs(seconds);
   const char* unit = "s";
   double value = seconds;
   if (magnitude < 1e-6) value = seconds * 1e9, unit = "ns";
   else if (magnitude < 1e-3) value = seconds * 1e6, unit = "us";
   else if (magnitude < 1) value = seconds * 1e3, unit = "ms";
+  value = three_digits(value);  // the scaling's own rounding: 9.999999us is 10.0us
   int decimals = std::fabs(value) >= 100 ? 0 : std::fabs(value) >= 10 ? 1 : 2;
   return fmt::format("{:.{}f}{}", value, decimals, unit);
+}
+
+std::string format_rate(double value) {
+  if (std::fabs(value) < 100 || !std::isfinite(value)) return fmt::format("{:.3g}", value);
+  return grouped(std::llround(value));
 }
 
 void print_report(const Result& result, std::FILE* file) {
@@ -93,6 +122,11 @@ void print_report(const Result& result, std::FILE* file) {
   out += fmt::format("  delays: search {}, purchase {}, jitter {}; lock_timeout {}\n",
                      format_duration(scenario.delays.search), format_duration(scenario.delays.purchase),
                      scenario.delays.jitter, format_duration(scenario.lock_timeout));
+  if (!scenario.expected_from.empty()) {
+    out += fmt::format("  expect: {} (from {}", verdict_name(scenario.expected), scenario.expected_from);
+    if (scenario.file_expected) out += fmt::format("; the scenario expected {}", verdict_name(*scenario.file_expected));
+    out += ")\n";
+  }
   for (const PlannedFault& fault : result.faults) {
     out += fmt::format("  fault: pid {} {}{}\n", fault.pid, fault.what, fault.carried_out ? "" : " (planned, not reached)");
   }
@@ -106,7 +140,7 @@ void print_report(const Result& result, std::FILE* file) {
   }
   for (const AnomalyReport& report : result.check.anomalies) {
     if (report.count == 0) continue;
-    out += fmt::format("  {:<{}}{:>6}  {}\n", anomaly_key(report.anomaly), width, report.count, report.example);
+    out += fmt::format("  {:<{}}{:>6}  {}\n", anomaly_key(report.anomaly), width, grouped(report.count), report.example);
   }
   if (result.verdict == Verdict::kStuck) {
     out += fmt::format("  stuck after {}: {}\n", format_seconds(result.stuck_after_s), result.stuck_reason);
@@ -117,18 +151,20 @@ void print_report(const Result& result, std::FILE* file) {
   if (result.check.valid()) out += "  no anomaly found\n";
   out += "\n";
 
-  out += fmt::format("sales       {} acknowledged of {}; ", result.check.sold, plural(scenario.tickets, "ticket"));
+  out += fmt::format("sales       {} acknowledged of {}; ", grouped(result.check.sold), plural(scenario.tickets, "ticket"));
   if (result.final_state.corrupt) {
     out += fmt::format("store corrupt: {}\n", result.final_state.problem);
   } else {
-    out += fmt::format("the store ends with {} remaining\n", result.final_state.remaining);
+    out += fmt::format("the store ends with {} remaining\n", grouped(result.final_state.remaining));
   }
-  out += fmt::format("            {} tried, {} answered sold-out, {} indeterminate, {} timed out, {}\n",
-                     plural(result.check.attempts, "purchase"), result.check.sold_out, result.check.indeterminate,
-                     result.check.timeouts, plural(result.check.retries, "store retry", "store retries"));
+  std::string cancelled =
+      result.check.cancelled > 0 ? fmt::format(", {} cancelled at the end", grouped(result.check.cancelled)) : "";
+  out += fmt::format("            {} tried, {} answered sold-out, {} indeterminate, {} timed out{}, {}\n",
+                     plural(result.check.attempts, "purchase"), grouped(result.check.sold_out),
+                     grouped(result.check.indeterminate), grouped(result.check.timeouts), cancelled, plural(result.check.retries, "store retry", "store retries"));
   if (result.check.resolved_by_ledger && result.check.indeterminate > 0) {
     out += fmt::format("            the store's ledger resolves the indeterminate: {} sold, {} not\n",
-                       result.check.resolved_sold, result.check.resolved_unsold);
+                       grouped(result.check.resolved_sold), grouped(result.check.resolved_unsold));
   }
   if (result.final_state.lock_recoveries > 0) {
     out += fmt::format("            the lock was taken over from a dead holder {}\n",
@@ -139,7 +175,7 @@ void print_report(const Result& result, std::FILE* file) {
     out += fmt::format("retries     {}, {}; {} retried ({}); {} failed (tries ran out)\n",
                        plural(retry.serialization_failures, "serialization failure"),
                        plural(retry.deadlock_failures, "deadlock failure"), plural(retry.retried, "purchase"),
-                       plural(retry.retries, "retry", "retries"), retry.failed);
+                       plural(retry.retries, "retry", "retries"), grouped(retry.failed));
   }
   if (metrics.connect.max_s > 0) {
     out += fmt::format("connection  initial connection time {} median, {} max over the buyers (after fork, before "
@@ -148,13 +184,19 @@ void print_report(const Result& result, std::FILE* file) {
   }
   if (result.seller_pid) out += fmt::format("seller      pid {}, {}\n", result.seller_pid, result.seller_ended);
   if (!result.inventory.empty()) {
-    out += fmt::format("inventory   {} samples from {} at {} to {} at {}\n", result.inventory.size(),
-                       result.inventory.front().count, format_seconds(result.inventory.front().at_s),
-                       result.inventory.back().count, format_seconds(result.inventory.back().at_s));
+    out += fmt::format("inventory   {} from {} at {} to {} at {}\n",
+                       plural(static_cast<std::int64_t>(result.inventory.size()), "sample"),
+                       grouped(result.inventory.front().count), format_seconds(result.inventory.front().at_s),
+                       grouped(result.inventory.back().count), format_seconds(result.inventory.back().at_s));
   }
-  out += fmt::format("throughput  {:.1f} sales/s, {:.1f} attempts/s over {} (spawning took {}, not counted)\n\n",
-                     metrics.sales_per_s, metrics.attempts_per_s, format_seconds(metrics.window_s),
-                     format_seconds(metrics.spawn_s));
+  if (metrics.window_s > 0) {
+    out += fmt::format("throughput  {} sales/s, {} attempts/s over {} (spawning took {}, not counted)\n\n",
+                       format_rate(metrics.sales_per_s), format_rate(metrics.attempts_per_s),
+                       format_seconds(metrics.window_s), format_seconds(metrics.spawn_s));
+  } else {
+    // The buyers were never released: the run was stopped while spawning.
+    out += "throughput  stopped while spawning; no measured window\n\n";
+  }
 
   out += fmt::format("latency  {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "count", "min", "mean",
                      "stddev", "p50", "p90", "p99", "p99.9", "max");
@@ -163,8 +205,9 @@ void print_report(const Result& result, std::FILE* file) {
   out += "\n";
 
   const Spread& fairness = metrics.tickets_per_buyer;
-  out += fmt::format("fairness    tickets per buyer: min {}, mean {:.2f}, max {}, stddev {:.2f}\n",
-                     fairness.min, fairness.mean, fairness.max, fairness.stddev);
+  out += fmt::format("fairness    tickets per buyer: min {}, mean {}, max {}, stddev {}\n",
+                     grouped(std::llround(fairness.min)), format_rate(fairness.mean),
+                     grouped(std::llround(fairness.max)), format_rate(fairness.stddev));
   print_buyers(result, out);
   std::fputs(out.c_str(), file);
 }

@@ -89,6 +89,9 @@ nlohmann::json result_json(const Result& result) {
 
   json["verdict"] = verdict_name(result.verdict);
   json["expected_verdict"] = verdict_name(scenario.expected);
+  json["expected_from"] = scenario.expected_from.empty() ? nlohmann::json(nullptr) : nlohmann::json(scenario.expected_from);
+  json["scenario_expected_verdict"] =
+      scenario.file_expected ? nlohmann::json(verdict_name(*scenario.file_expected)) : nlohmann::json(nullptr);
   json["as_expected"] = result.as_expected();
   json["sold"] = result.check.sold;
   json["remaining"] = result.final_state.corrupt ? nlohmann::json(nullptr)
@@ -102,6 +105,7 @@ nlohmann::json result_json(const Result& result) {
           ? nlohmann::json{{"sold", result.check.resolved_sold}, {"not_sold", result.check.resolved_unsold}}
           : nlohmann::json(nullptr);
   json["timeouts"] = result.check.timeouts;
+  json["cancelled"] = result.check.cancelled;
   json["lock_timeout_s"] = to_seconds(scenario.lock_timeout);
   json["stuck"] = result.verdict == Verdict::kStuck
                       ? nlohmann::json{{"reason", result.stuck_reason}, {"after_s", result.stuck_after_s}}
@@ -154,6 +158,7 @@ nlohmann::json result_json(const Result& result) {
                             {"sold", row.sold},         {"attempts", row.attempts},
                             {"connect_s", row.connect_s}, {"failures_detailed", retry_json(row.retry)}};
     if (!row.error.empty()) entry["error"] = row.error;
+    if (row.killed_waiting) entry["killed_waiting"] = true;
     buyers.push_back(std::move(entry));
   }
   json["buyers"] = std::move(buyers);
@@ -190,6 +195,13 @@ Result result_from_json(const nlohmann::json& json, const std::string& where) {
   scenario.delays.jitter = json_number(delays, "jitter", where + ": delays");
   scenario.lock_timeout = duration_from_json(json, "lock_timeout_s", where);
   scenario.expected = verdict_from_json(json, "expected_verdict", where);
+  // Results written before these keys existed expected what the file said.
+  if (json.contains("expected_from") && !json["expected_from"].is_null()) {
+    scenario.expected_from = json_text(json, "expected_from", where);
+  }
+  if (json.contains("scenario_expected_verdict") && !json["scenario_expected_verdict"].is_null()) {
+    scenario.file_expected = verdict_from_json(json, "scenario_expected_verdict", where);
+  }
   result.verdict = verdict_from_json(json, "verdict", where);
 
   CheckResult& check = result.check;
@@ -205,6 +217,8 @@ Result result_from_json(const nlohmann::json& json, const std::string& where) {
     check.resolved_unsold = json_integer(resolved, "not_sold", where + ": indeterminate_resolved");
   }
   check.timeouts = json_integer(json, "timeouts", where);
+  // Results written before the key existed counted these as indeterminate.
+  if (json.contains("cancelled")) check.cancelled = json_integer(json, "cancelled", where);
   check.retries = json_integer(json, "retries", where);
   const nlohmann::json& anomalies = json_object(json, "anomalies", where);
   const nlohmann::json& examples = json_object(json, "anomaly_examples", where);
@@ -306,7 +320,8 @@ Result result_from_json(const nlohmann::json& json, const std::string& where) {
                  json_integer(entry, "attempts", at),
                  entry.contains("error") ? json_text(entry, "error", at) : std::string(),
                  retry_from_json(json_object(entry, "failures_detailed", at), at + ": failures_detailed"),
-                 json_number(entry, "connect_s", at)};
+                 json_number(entry, "connect_s", at),
+                 entry.contains("killed_waiting") && json_bool(entry, "killed_waiting", at)};
     metrics.sold_by_buyer.push_back(row.sold);
     metrics.attempts_by_buyer.push_back(row.attempts);
     metrics.retry_by_buyer.push_back(row.retry);
