@@ -17,6 +17,7 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -1203,6 +1204,22 @@ TEST_CASE("counts and durations: one style for every number a person reads") {
   CHECK(format_seconds(0.0123) == "12.3ms");
   CHECK(format_seconds(2.5) == "2.50s");
   CHECK(format_seconds(0) == "0");
+}
+
+TEST_CASE("the HTML writes every duration as the terminal does, three significant digits") {
+  // Axis ticks (100us, 1.00ms), bucket bounds and tooltips alike: never
+  // 100.0us beside 158us, nor 1ms beside 1.00ms.
+  std::string html = comparison_html(sample_matrix());
+  std::regex duration(R"(([0-9][0-9.]*)(ns|us|ms)\b)");
+  std::size_t seen = 0;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), duration); it != std::sregex_iterator(); ++it) {
+    std::string digits = (*it)[1].str();
+    CAPTURE(it->str());
+    std::erase(digits, '.');
+    CHECK(digits.size() == 3);
+    ++seen;
+  }
+  CHECK(seen > 10);
 }
 
 TEST_CASE("the run report groups its counts and says when no window was measured") {

@@ -93,7 +93,7 @@ std::string comparison_markdown(const Comparison& comparison) {
       "| Strategy | Buyers | Sales/s (median) | ± stddev | CV | Relative | p99 buy | Retried/failed | Correct runs |\n");
   out += "|:--|--:|--:|--:|--:|--:|--:|--:|:--|\n";
   for (const Cell& cell : cells) {
-    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", md_cell(cell.strategy), cell.buyers,
+    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", md_cell(cell.strategy), grouped(cell.buyers),
                        format_rate(cell.median), stddev_text(cell, spread), cv_text(cell, spread),
                        relative_text(cell, spread), format_seconds(cell.buy_p99_s), retried_failed(cell),
                        correct_runs(cell));
@@ -127,7 +127,7 @@ void print_comparison(const Comparison& comparison, std::FILE* out) {
                       "buyers", "sales/s", "± stddev", "CV", "relative", "p99 buy", "retried/failed", "correct runs");
   for (const Cell& cell : cells) {
     text += fmt::format("{:<{}}  {:>6}  {:>10}  {:>9}  {:>6}  {:>12}  {:>9}  {:>14}  {}\n", cell.strategy, width,
-                        cell.buyers, format_rate(cell.median), stddev_text(cell, spread), cv_text(cell, spread),
+                        grouped(cell.buyers), format_rate(cell.median), stddev_text(cell, spread), cv_text(cell, spread),
                         relative_text(cell, spread), format_seconds(cell.buy_p99_s), retried_failed(cell),
                         correct_runs(cell));
   }

@@ -114,16 +114,6 @@ std::vector<double> ticks_of(Scale& scale) {
   return ticks;
 }
 
-// "100us", "1ms", "2.5s": an axis label, no more digits than it needs.
-std::string seconds_label(double seconds) {
-  double magnitude = std::fabs(seconds);
-  if (magnitude == 0) return "0";
-  if (magnitude < 1e-6) return fmt::format("{:g}ns", seconds * 1e9);
-  if (magnitude < 1e-3) return fmt::format("{:g}us", seconds * 1e6);
-  if (magnitude < 1) return fmt::format("{:g}ms", seconds * 1e3);
-  return fmt::format("{:g}s", seconds);
-}
-
 std::string number_label(double value) {
   if (value != 0 && (std::fabs(value) >= 1e6 || std::fabs(value) < 1e-2)) return fmt::format("{:.0e}", value);
   return format_rate(value);
@@ -279,7 +269,7 @@ std::string p99_chart(const Comparison& comparison, const std::vector<Cell>& cel
   ChartSpec spec{.id = "p99-latency", .title = "p99 buy latency (median of the runs) against buyers",
                  .x_label = "buyers", .y_label = "p99 buy latency", .y_log = true,
                  .categories = buyer_labels(comparison),
-                 .y_format = seconds_label};
+                 .y_format = format_seconds};
   std::vector<Series> series;
   for (const std::string& strategy : comparison.strategies) {
     Series s{strategy, style_of(comparison, strategy), {}};
@@ -342,7 +332,7 @@ std::string latency_distribution_chart(const Comparison& comparison) {
   ChartSpec spec{.id = "latency-distribution",
                  .title = fmt::format("Buy latency distribution at {} (all runs pooled)", plural(buyers, "buyer")),
                  .x_label = "buy latency", .y_label = "% of buys", .categories = {}, .x_log = true,
-                 .x_format = seconds_label,
+                 .x_format = format_seconds,
                  .y_format = [](double v) { return fmt::format("{:g}%", v); }};
   std::vector<Series> series;
   for (const std::string& strategy : comparison.strategies) {
@@ -412,7 +402,7 @@ std::string table_html(const Comparison& comparison, const std::vector<Cell>& ce
   for (const Cell& cell : cells) {
     html += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
                         "<td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                        cell.all_correct() ? "correct" : "wrong", escape(cell.strategy), cell.buyers,
+                        cell.all_correct() ? "correct" : "wrong", escape(cell.strategy), grouped(cell.buyers),
                         format_rate(cell.median), stddev_text(cell, spread), cv_text(cell, spread),
                         escape(relative_text(cell, spread)), format_seconds(cell.buy_p99_s),
                         escape(retried_failed(cell)), escape(correct_runs(cell)));
@@ -431,7 +421,7 @@ std::string runs_html(const Comparison& comparison) {
     const RetryCounts& retry = row.retry();
     html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td>"
                         "<td>{}</td><td>{}/{}</td><td>{} ({})</td><td>{}</td><td>{}/{}</td><td><code>{}</code></td></tr>\n",
-                        escape(row.strategy()), row.buyers(), row.run, verdict_name(row.verdict()), grouped(row.sold()),
+                        escape(row.strategy()), grouped(row.buyers()), row.run, verdict_name(row.verdict()), grouped(row.sold()),
                         grouped(row.tickets()), format_rate(row.sales_per_s()), format_seconds(row.buy().p99),
                         grouped(row.anomaly_total()), grouped(retry.serialization_failures),
                         grouped(retry.deadlock_failures), grouped(retry.retried), grouped(retry.retries),

@@ -12,7 +12,7 @@ namespace ticketsim {
 std::string progress_line(const Progress& p) {
   return fmt::format("progress: {:.1f} s, {} sales/s, p99 {}, sold {}/{}, {}", p.elapsed_s,
                      format_rate(p.sales_per_s), p.buy_p99_s > 0 ? format_seconds(p.buy_p99_s) : "-",
-                     format_rate(static_cast<double>(p.sold)), format_rate(static_cast<double>(p.tickets)),
+                     grouped(p.sold), grouped(p.tickets),
                      plural(p.anomalies, "anomaly", "anomalies"));
 }
 
