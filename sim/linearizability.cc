@@ -69,6 +69,7 @@ class Search {
       if (after) {
         flip(op);
         if (remember(*after)) {
+          if (memory_used_ > memory_bytes_) return Answer::kBudget;
           stack_.push_back({entry, state, max_call});
           state = *after;
           max_call = std::max(max_call, ops_[op].call);
@@ -77,7 +78,6 @@ class Search {
           entry = next_[kHead];
           continue;
         }
-        if (memory_used_ > memory_bytes_) return Answer::kBudget;
         flip(op);
       }
       entry = next_[entry];
