@@ -217,6 +217,7 @@ class Checker {
         return fmt::format("{} acknowledged for {}", plural(sold, "sale"), plural(tickets, "ticket"));
       }, sold - tickets);
     }
+    if (!input_.final_known) return;
     if (final_state.corrupt) {
       note(Anomaly::kCorruptStore, [&] { return final_state.problem; });
       return;

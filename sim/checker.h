@@ -64,6 +64,9 @@ struct CheckInput {
   // The server's crashes, for the examples only: a sale the ledger lacks is
   // found by its operation id, never by a time.
   std::vector<ServerCrash> server_crashes;
+  // Whether final_state is the store's: a history checked without its final
+  // count (ticketsim check without --final) is checked without it.
+  bool final_known = true;
 };
 
 struct CheckResult {

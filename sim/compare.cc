@@ -78,7 +78,9 @@ MatrixRuns run_matrix(const Scenario& base, const CompareOptions& options) {
   for (std::size_t i = 0; i < plan.size(); ++i) {
     MatrixRun& run = plan[i];
     if (options.before_run) options.before_run(run, i + 1, plan.size());
-    run.result = make_result(run_scenario(cell_scenario(base, run.strategy, run.buyers, run.seed), run_options));
+    RunRecord record = run_scenario(cell_scenario(base, run.strategy, run.buyers, run.seed), run_options);
+    run.result = make_result(record);
+    if (options.on_record && run.result.verdict != Verdict::kInterrupted) options.on_record(run, record);
     if (run.result.verdict == Verdict::kInterrupted) {
       done.interrupted_by = run.result.interrupted_by;
       break;

@@ -36,6 +36,9 @@ struct CompareOptions {
   std::function<void(const MatrixRun& run, std::size_t number, std::size_t total)> before_run;
   // After every run, the same, with its result.
   std::function<void(const MatrixRun& run, std::size_t number, std::size_t total)> on_run;
+  // After every run that was not interrupted, with what the run recorded
+  // (compare --history writes its history from it).
+  std::function<void(const MatrixRun& run, const RunRecord& record)> on_record;
 };
 
 struct MatrixRuns {

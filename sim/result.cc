@@ -15,11 +15,7 @@ int exit_status_of(int wait_status) {
 
 }  // namespace
 
-Result make_result(const RunRecord& record) {
-  Result result;
-  result.scenario = record.scenario;
-  result.final_state = record.final_state;
-
+std::vector<BuyerHistory> buyer_histories(const RunRecord& record) {
   std::vector<BuyerHistory> histories = record.history->histories();
   // Buyers are forked in order: a run interrupted while spawning started
   // only the first ones, and only they have a history.
@@ -32,6 +28,15 @@ Result make_result(const RunRecord& record) {
       if (!process.error.empty()) histories[i].failure += ": " + process.error;
     }
   }
+  return histories;
+}
+
+Result make_result(const RunRecord& record) {
+  Result result;
+  result.scenario = record.scenario;
+  result.final_state = record.final_state;
+
+  std::vector<BuyerHistory> histories = buyer_histories(record);
   result.check = check_history({histories, record.scenario.tickets, record.final_state, record.start_ns,
                                 record.history->capacity(), record.server_crashes});
   result.verdict = !record.interrupted_by.empty() ? Verdict::kInterrupted

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/checker.h"
+#include "sim/linearizability.h"
 #include "sim/metrics.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
@@ -33,6 +34,13 @@ struct InventorySample {
   std::int64_t count = 0;
 };
 
+// Where a result came from when it is not a run's: a history file that
+// `ticketsim check` read.
+struct HistorySource {
+  std::string file;
+  bool final_known = false;  // its final count was given (header or --final)
+};
+
 struct Result {
   Scenario scenario;
   Verdict verdict = Verdict::kValid;
@@ -50,11 +58,21 @@ struct Result {
   // The ticketsim that made it: this one, unless it was read back from a
   // saved result.
   std::string ticketsim_version = TICKETSIM_VERSION;
+  // Set for a history checked by `ticketsim check`: no scenario beyond its
+  // header, no spawning, perhaps no final count or run window.
+  std::optional<HistorySource> history_source;
+  // The complete check (--linearizable), beside the verdict, never instead.
+  std::optional<LinearizabilityResult> linearizability;
 
   bool as_expected() const { return verdict == scenario.expected; }
 };
 
 // Checks and measures a finished run.
 Result make_result(const RunRecord& record);
+
+// The histories of the buyers that were started, each with why it did not
+// run to its end (empty when it did or was ended on purpose): what the
+// checker reads, and what a history export writes.
+std::vector<BuyerHistory> buyer_histories(const RunRecord& record);
 
 }  // namespace ticketsim

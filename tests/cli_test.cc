@@ -840,7 +840,7 @@ TEST_CASE("--log writes one CSV row per operation") {
   std::istringstream lines(slurp(log));
   std::string line;
   REQUIRE(std::getline(lines, line));
-  CHECK(line == "buyer,pid,operation,start_us,latency_us,tries,outcome,ticket");
+  CHECK(line == "buyer,pid,operation,start_us,latency_us,tries,outcome,ticket,count");
   int searches = 0, buys = 0, sold = 0;
   std::set<std::string> tickets;
   while (std::getline(lines, line)) {
@@ -848,8 +848,9 @@ TEST_CASE("--log writes one CSV row per operation") {
     std::istringstream cells(line);
     for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
     if (line.back() == ',') fields.push_back("");
-    REQUIRE(fields.size() == 8);
+    REQUIRE(fields.size() == 9);
     if (fields[2] == "search") ++searches;
+    if (fields[2] == "search") CHECK(!fields[8].empty());  // the count it read
     if (fields[2] == "buy") ++buys;
     if (fields[6] == "sold") {
       ++sold;

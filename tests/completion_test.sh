@@ -57,10 +57,13 @@ dir=$(mktemp -d)
 touch "$dir/mine.toml" "$dir/other.json"
 offers "$dir/mine.toml" run "$dir/m"
 offers "$dir/other.json" report "$dir/o"
+touch "$dir/h.jsonl"
+offers "$dir/h.jsonl" check "$dir/h"
 rm -r "$dir"
 
 if [ -n "$man" ]; then
-  if ! grep -q '^\.TH TICKETSIM "1"' "$man" || ! grep -q 'clean' "$man" || ! grep -q 'strategy' "$man"; then
+  if ! grep -q '^\.TH TICKETSIM "1"' "$man" || ! grep -q 'clean' "$man" || ! grep -q 'strategy' "$man" ||
+     ! grep -q 'linearizable' "$man"; then
     echo "FAIL: $man is not the man page of ticketsim's --help"
     failures=$((failures + 1))
   fi

@@ -14,7 +14,9 @@ writer, so this test validates against them:
     --export` for a valid, an invalid (the seed's oversell), a stuck
     (dead lock holder) and a queue run whose seller was killed; `compare
     --export` of a small matrix with a monitor; `report --export` of a run's
-    result and of a comparison.
+    result and of a comparison; `check --json` of the seed's history;
+  * every line of the `run --history` exports against
+    docs/history.schema.json.
 
 Finally documents broken on purpose must fail: a schema that accepts
 anything proves nothing.
@@ -121,9 +123,13 @@ def main():
                                ("crash-named-mutex", scenarios / "crash-named-mutex.toml"),
                                ("crash-seller", scenarios / "crash-seller.toml")]:
             ticketsim("run", scenario, "--json", out / f"result-{name}.json", "--export", out / f"export-{name}.json",
-                      statuses=(0, 1))
+                      "--history", out / f"history-{name}.jsonl", statuses=(0, 1))
             documents[f"run --json ({name})"] = out / f"result-{name}.json"
             documents[f"run --export ({name})"] = out / f"export-{name}.json"
+        # `check --json` writes the result of a history.
+        ticketsim("check", out / "history-seed.jsonl", "--json", out / "result-check-seed.json", "--linearizable",
+                  statuses=(1,))
+        documents["check --json (seed)"] = out / "result-check-seed.json"
         ticketsim("compare", matrix, "--export", out / "export-compare.json")
         documents["compare --export"] = out / "export-compare.json"
         ticketsim("report", out / "result-seed.json", "--export", out / "export-report-result.json")
@@ -142,8 +148,34 @@ def main():
             for error in errors[:5]:
                 failures.append(f"{label}: at /{'/'.join(map(str, error.absolute_path))}: {error.message}")
         print(f"{checked['result']} results and {checked['export']} exports validated")
-        if checked["result"] < 8 or checked["export"] < 8:
+        if checked["result"] < 9 or checked["export"] < 8:
             failures.append(f"too few documents: {checked}")
+
+        # Every line of each --history export, against docs/history.schema.json.
+        history_validator = jsonschema.Draft202012Validator(json.loads((DOCS / "history.schema.json").read_text()))
+        jsonschema.Draft202012Validator.check_schema(history_validator.schema)
+        lines = 0
+        for path in sorted(out.glob("history-*.jsonl")):
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                lines += 1
+                for error in list(history_validator.iter_errors(json.loads(line)))[:3]:
+                    failures.append(f"{path.name}:{number}: at /{'/'.join(map(str, error.absolute_path))}: "
+                                    f"{error.message}")
+        print(f"{lines} history lines validated")
+        if lines < 40:
+            failures.append(f"too few history lines: {lines}")
+        seed_lines = (out / "history-seed.jsonl").read_text().splitlines()
+        history_header, history_operation = json.loads(seed_lines[0]), json.loads(seed_lines[1])
+        for change, base in [(lambda d: d.pop("tickets"), history_header),
+                             (lambda d: d.update(ticketsim_history=2), history_header),
+                             (lambda d: d.update(outcome="maybe"), history_operation),
+                             (lambda d: d.pop("invoke_ns"), history_operation),
+                             (lambda d: d.update(operation="buy"), history_operation),
+                             (lambda d: d.update(extra=1), history_operation)]:
+            document = copy.deepcopy(base)
+            change(document)
+            if history_validator.is_valid(document):
+                failures.append(f"broken history line {document} was accepted")
 
         # Broken on purpose: each must be refused.
         result = json.loads((out / "result-seed.json").read_text())

@@ -12,6 +12,7 @@
 #include "sim/compare.h"
 #include "sim/report/context.h"
 #include "sim/report/exports.h"
+#include "sim/report/history_export.h"
 #include "sim/report/report.h"
 #include "sim/scenario.h"
 
@@ -41,6 +42,9 @@ class CompareCommand : public Command {
     app()->add_option("--postgres", postgres_,
                       "The PostgreSQL server to use, as a libpq conninfo ('host=/path dbname=x'); default: one "
                       "ticketsim starts");
+    app()->add_option("--history", history_dir_,
+                      "Write each measured run's history (.jsonl, what 'ticketsim check' reads) into DIR, one file "
+                      "per run: STRATEGY-N-buyers-runR.jsonl");
     app()->add_option("--export", exports_, "Write the comparison to FILE: .json, .csv, .md or .html; repeatable");
     app()->add_option("-P,--progress", progress_s_, "Print progress on stderr every SECONDS")
         ->check(CLI::Range(0.1, 3600.0));
@@ -79,6 +83,23 @@ class CompareCommand : public Command {
     options.buyers = scenario.compared_buyers();
     options.runs = scenario.compared_runs();
     options.warmup = scenario.warmup;
+    if (!history_dir_.empty()) {
+      std::vector<std::string> histories;
+      for (const std::string& strategy : options.strategies) {
+        for (std::int64_t buyers : options.buyers) {
+          for (std::int64_t r = 1; r <= options.runs; ++r) {
+            histories.push_back(history_file_in(history_dir_, strategy, buyers, r));
+          }
+        }
+      }
+      check_history_dir(history_dir_, histories);
+      std::string sha256 = file_sha256(scenario_path_);
+      options.on_record = [this, sha256](const MatrixRun& run, const RunRecord& record) {
+        if (run.warmup()) return;
+        write_file_atomically(history_file_in(history_dir_, run.strategy, run.buyers, run.run),
+                              history_jsonl(record, run.result, sha256), "the history");
+      };
+    }
     options.run = RunOptions(store_dir_);
     ProgressPrinter printer(stderr);
     std::string prefix;
@@ -134,6 +155,7 @@ class CompareCommand : public Command {
   std::optional<std::string> postgres_;
   std::optional<std::string> seed_;
   std::string store_dir_;
+  std::string history_dir_;
   std::vector<std::string> exports_;
   std::optional<double> progress_s_;
 };

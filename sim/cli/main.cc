@@ -70,6 +70,7 @@ std::string user_message(const CLI::ParseError& e, CLI::App& app, const std::vec
     std::string name = what.substr(0, what.size() - std::string_view(" is required").size());
     if (name == "scenario") return fmt::format("{}give a scenario file: ticketsim {} SCENARIO.toml", prefix, command);
     if (name == "scenarios") return fmt::format("{}give at least one scenario file", prefix);
+    if (name == "history") return fmt::format("{}give a history file: ticketsim check HISTORY.jsonl", prefix);
     if (name == "result") return fmt::format("{}give a result file (a JSON export, or a run --json result)", prefix);
     return prefix + what;
   }
@@ -157,6 +158,7 @@ int main_with_errors(int argc, char** argv) {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(add_run_command(app));
   commands.push_back(add_compare_command(app));
+  commands.push_back(add_check_command(app));
   commands.push_back(add_report_command(app));
   commands.push_back(add_validate_command(app));
   commands.push_back(add_strategies_command(app));

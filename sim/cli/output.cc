@@ -12,6 +12,7 @@
 
 #include "sim/errors.h"
 #include "sim/report/exports.h"
+#include "sim/report/history_export.h"
 #include "sim/run_directory.h"
 
 namespace ticketsim {
@@ -144,6 +145,52 @@ void check_exports(const std::vector<std::string>& paths, bool (*known)(std::str
 }
 
 void check_exports(const std::vector<std::string>& paths) { check_exports(paths, is_export_format, kExportFormats); }
+
+void check_history_output(const std::string& path) {
+  if (!history_format_known(lower_extension(path))) {
+    throw InputError(fmt::format("--history: {}: unknown history format '{}'; use .jsonl or .edn", path,
+                                 std::filesystem::path(path).extension().string()));
+  }
+  check_output_path(path, "the history");
+}
+
+std::string history_file_in(const std::string& dir, const std::string& strategy, std::int64_t buyers,
+                            std::int64_t run) {
+  return (std::filesystem::path(dir) / fmt::format("{}-{}-buyers-run{}.jsonl", strategy, buyers, run)).string();
+}
+
+void check_history_dir(const std::string& dir, const std::vector<std::string>& files) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec) && !std::filesystem::create_directory(dir, ec)) {
+    throw InputError(fmt::format("--history: {}: cannot make the directory: {}", dir, ec.message()));
+  }
+  if (!std::filesystem::is_directory(dir, ec)) {
+    throw InputError(fmt::format("--history: {}: not a directory; compare writes one history per run into it", dir));
+  }
+  for (const std::string& file : files) {
+    if (std::filesystem::exists(file, ec)) {
+      throw InputError(fmt::format("--history: {}: exists; give a directory without the histories of an earlier "
+                                   "compare", file));
+    }
+  }
+  if (!files.empty()) check_output_path(files.front(), "the history");
+}
+
+void add_linearizable_options(CLI::App& app, bool& linearizable, double& budget_s) {
+  app.add_flag("--linearizable", linearizable,
+               "Also check the history completely for linearizability against a sequential ticket store "
+               "(answers linearizable, not linearizable or unknown)");
+  app.add_option("--linearizable-budget", budget_s,
+                 fmt::format("Seconds the linearizability search may take before it answers unknown (default {})",
+                             kDefaultLinearizableSeconds))
+      ->check(CLI::Range(0.001, 86400.0));
+}
+
+LinearizabilityBudget budget_of(double seconds) {
+  LinearizabilityBudget budget;
+  budget.time = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+  return budget;
+}
 
 void write_exports(const Comparison& comparison, const std::vector<std::string>& paths) {
   for (const std::string& path : paths) {

@@ -9,6 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
+#include "sim/linearizability.h"
 #include "sim/report/comparison.h"
 #include "sim/report/progress_printer.h"
 #include "sim/runner.h"
@@ -51,6 +54,24 @@ void check_exports(const std::vector<std::string>& paths,
                    bool (*known)(std::string_view extension), std::string_view formats);
 // The same for the comparison exports (.json, .csv, .md, .html).
 void check_exports(const std::vector<std::string>& paths);
+
+// Refuses (InputError), before anything runs, a --history FILE whose
+// format is unknown (.jsonl or .edn) or that could not be written.
+void check_history_output(const std::string& path);
+
+// compare --history DIR: the file of one run of a cell in DIR.
+std::string history_file_in(const std::string& dir, const std::string& strategy, std::int64_t buyers,
+                            std::int64_t run);
+
+// Refuses (InputError), before anything runs, a --history DIR that is not a
+// writable directory (one that does not exist is made), or that already
+// holds one of `files`: nothing the user has is overwritten.
+void check_history_dir(const std::string& dir, const std::vector<std::string>& files);
+
+// --linearizable and its budget, on run and check.
+inline constexpr double kDefaultLinearizableSeconds = 10;
+void add_linearizable_options(CLI::App& app, bool& linearizable, double& budget_s);
+LinearizabilityBudget budget_of(double seconds);
 
 // Writes `comparison` to each path, in the format its extension names.
 void write_exports(const Comparison& comparison, const std::vector<std::string>& paths);

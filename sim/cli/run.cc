@@ -10,6 +10,7 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/output.h"
 #include "sim/report/context.h"
+#include "sim/report/history_export.h"
 #include "sim/report/operation_log.h"
 #include "sim/report/report.h"
 #include "sim/report/result_json.h"
@@ -38,6 +39,10 @@ class RunCommand : public Command {
     app()->add_option("--log", log_path_,
                     "Write one CSV row per operation to FILE (buyer, pid, operation, start_us, latency_us, tries, "
                     "outcome, ticket)");
+    app()->add_option("--history", history_path_,
+                      "Write every operation with the values it saw to FILE: .jsonl (what 'ticketsim check' reads) "
+                      "or .edn (Jepsen's history)");
+    add_linearizable_options(*app(), linearizable_, budget_s_);
     app()->add_option("--expect", expect_, "The verdict to expect: valid, invalid or stuck");
     app()->add_option("--json", json_path_, "Write the JSON result to FILE");
     app()->add_option("--store", store_file_,
@@ -85,9 +90,11 @@ class RunCommand : public Command {
     }
     if (!json_path_.empty()) check_output_path(json_path_);
     if (!log_path_.empty()) check_output_path(log_path_, "the log");
+    if (!history_path_.empty()) check_history_output(history_path_);
     check_exports(exports_);
     std::vector<NamedPath> files = {
-        {"the scenario", scenario_path_}, {"--store", store_file_}, {"--json", json_path_}, {"--log", log_path_}};
+        {"the scenario", scenario_path_}, {"--store", store_file_}, {"--json", json_path_}, {"--log", log_path_},
+        {"--history", history_path_}};
     for (const std::string& path : exports_) files.push_back({"--export", path});
     check_distinct(files);
     prepare_store_dir(store_dir_);
@@ -99,6 +106,13 @@ class RunCommand : public Command {
     RunRecord record = run_scenario(scenario, options);
     printer.end();
     Result result = make_result(record);
+    if (linearizable_) {
+      std::optional<std::int64_t> final_count;
+      if (!record.final_state.corrupt) final_count = record.final_state.remaining;
+      std::vector<BuyerHistory> histories = buyer_histories(record);
+      result.linearizability = check_linearizability(
+          {histories, record.scenario.tickets, final_count, record.start_ns, budget_of(budget_s_)});
+    }
     print_report(result, stdout);
     std::fputs(context_lines(context).c_str(), stdout);
     std::fflush(stdout);
@@ -108,6 +122,11 @@ class RunCommand : public Command {
       write_file_atomically(json_path_, json.dump(2) + "\n");
     }
     if (!log_path_.empty()) write_file_atomically(log_path_, operation_log_csv(record), "the log");
+    if (!history_path_.empty()) {
+      write_file_atomically(history_path_,
+                            history_text(lower_extension(history_path_), record, result, context.scenario_sha256),
+                            "the history");
+    }
     if (!exports_.empty()) {
       write_exports(single_run_comparison(result, context), exports_);
     }
@@ -127,11 +146,14 @@ class RunCommand : public Command {
   std::optional<std::string> expect_;
   std::string json_path_;
   std::string log_path_;
+  std::string history_path_;
   std::string store_dir_;
   std::string store_file_;
   bool reset_ = false;
   std::vector<std::string> exports_;
   std::optional<double> progress_s_;
+  bool linearizable_ = false;
+  double budget_s_ = kDefaultLinearizableSeconds;
 };
 
 }  // namespace

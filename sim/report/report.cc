@@ -112,25 +112,31 @@ void print_report(const Result& result, std::FILE* file) {
   const Metrics& metrics = result.metrics;
   std::string out;
 
-  out += fmt::format("ticketsim {}  scenario {} ({})\n", result.ticketsim_version, scenario.name, scenario.file);
-  out += fmt::format("  strategy {}, {} mode, {}, {}, {}, seed {}\n", scenario.strategy,
-                     mode_name(scenario.mode), plural(scenario.buyers, "buyer"),
-                     plural(scenario.tickets, "ticket"),
-                     scenario.attempts ? plural(*scenario.attempts, "attempt") + " each"
-                                       : std::string("until sold out"),
-                     scenario.seed);
-  out += fmt::format("  delays: search {}, purchase {}, jitter {}; lock_timeout {}\n",
-                     format_duration(scenario.delays.search), format_duration(scenario.delays.purchase),
-                     scenario.delays.jitter, format_duration(scenario.lock_timeout));
-  if (!scenario.expected_from.empty()) {
-    out += fmt::format("  expect: {} (from {}", verdict_name(scenario.expected), scenario.expected_from);
-    if (scenario.file_expected) out += fmt::format("; the scenario expected {}", verdict_name(*scenario.file_expected));
-    out += ")\n";
+  if (result.history_source) {
+    out += fmt::format("ticketsim {}  history {}\n", result.ticketsim_version, result.history_source->file);
+    out += fmt::format("  strategy {}, {}, {}\n\n", scenario.strategy.empty() ? "not named" : scenario.strategy,
+                       plural(scenario.buyers, "process", "processes"), plural(scenario.tickets, "ticket"));
+  } else {
+    out += fmt::format("ticketsim {}  scenario {} ({})\n", result.ticketsim_version, scenario.name, scenario.file);
+    out += fmt::format("  strategy {}, {} mode, {}, {}, {}, seed {}\n", scenario.strategy,
+                       mode_name(scenario.mode), plural(scenario.buyers, "buyer"),
+                       plural(scenario.tickets, "ticket"),
+                       scenario.attempts ? plural(*scenario.attempts, "attempt") + " each"
+                                         : std::string("until sold out"),
+                       scenario.seed);
+    out += fmt::format("  delays: search {}, purchase {}, jitter {}; lock_timeout {}\n",
+                       format_duration(scenario.delays.search), format_duration(scenario.delays.purchase),
+                       scenario.delays.jitter, format_duration(scenario.lock_timeout));
+    if (!scenario.expected_from.empty()) {
+      out += fmt::format("  expect: {} (from {}", verdict_name(scenario.expected), scenario.expected_from);
+      if (scenario.file_expected) out += fmt::format("; the scenario expected {}", verdict_name(*scenario.file_expected));
+      out += ")\n";
+    }
+    for (const PlannedFault& fault : result.faults) {
+      out += fmt::format("  fault: pid {} {}{}\n", fault.pid, fault.what, fault.carried_out ? "" : " (planned, not reached)");
+    }
+    out += "\n";
   }
-  for (const PlannedFault& fault : result.faults) {
-    out += fmt::format("  fault: pid {} {}{}\n", fault.pid, fault.what, fault.carried_out ? "" : " (planned, not reached)");
-  }
-  out += "\n";
 
   out += fmt::format("verdict     {} (expected {}: {})\n", verdict_name(result.verdict),
                      verdict_name(scenario.expected), result.as_expected() ? "as expected" : "NOT as expected");
@@ -149,10 +155,15 @@ void print_report(const Result& result, std::FILE* file) {
     out += fmt::format("  interrupted by {}: the report covers what ran until then\n", result.interrupted_by);
   }
   if (result.check.valid()) out += "  no anomaly found\n";
+  if (const std::optional<LinearizabilityResult>& lin = result.linearizability) {
+    out += fmt::format("  {}: {}\n", linearizability_name(lin->answer), lin->explanation);
+  }
   out += "\n";
 
   out += fmt::format("sales       {} acknowledged of {}; ", grouped(result.check.sold), plural(scenario.tickets, "ticket"));
-  if (result.final_state.corrupt) {
+  if (result.history_source && !result.history_source->final_known) {
+    out += "no final count given (--final N)\n";
+  } else if (result.final_state.corrupt) {
     out += fmt::format("store corrupt: {}\n", result.final_state.problem);
   } else {
     out += fmt::format("the store ends with {} remaining\n", grouped(result.final_state.remaining));
@@ -189,10 +200,13 @@ void print_report(const Result& result, std::FILE* file) {
                        grouped(result.inventory.front().count), format_seconds(result.inventory.front().at_s),
                        grouped(result.inventory.back().count), format_seconds(result.inventory.back().at_s));
   }
-  if (metrics.window_s > 0) {
-    out += fmt::format("throughput  {} sales/s, {} attempts/s over {} (spawning took {}, not counted)\n\n",
-                       format_rate(metrics.sales_per_s), format_rate(metrics.attempts_per_s),
-                       format_seconds(metrics.window_s), format_seconds(metrics.spawn_s));
+  if (result.history_source && metrics.window_s <= 0) {
+    out += "throughput  not measured: the history does not say how long its run was\n\n";
+  } else if (metrics.window_s > 0) {
+    out += fmt::format("throughput  {} sales/s, {} attempts/s over {}{}\n\n", format_rate(metrics.sales_per_s),
+                       format_rate(metrics.attempts_per_s), format_seconds(metrics.window_s),
+                       result.history_source ? ""
+                                             : fmt::format(" (spawning took {}, not counted)", format_seconds(metrics.spawn_s)));
   } else {
     // The buyers were never released: the run was stopped while spawning.
     out += "throughput  stopped while spawning; no measured window\n\n";
@@ -208,7 +222,7 @@ void print_report(const Result& result, std::FILE* file) {
   out += fmt::format("fairness    tickets per buyer: min {}, mean {}, max {}, stddev {}\n",
                      grouped(std::llround(fairness.min)), format_rate(fairness.mean),
                      grouped(std::llround(fairness.max)), format_rate(fairness.stddev));
-  print_buyers(result, out);
+  if (!result.history_source) print_buyers(result, out);
   std::fputs(out.c_str(), file);
 }
 
