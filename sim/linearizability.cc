@@ -246,7 +246,8 @@ std::vector<SearchOp> search_ops(const LinearizabilityInput& input, std::int64_t
       SearchOp s{op.start_ns, ret, 0, Step::kRead, {b, o}};
       bool search = op.kind == OperationKind::kSearch;
       switch (op.outcome) {
-        case Outcome::kTimeout: continue;  // nothing happened
+        case Outcome::kTimeout:
+        case Outcome::kCancelled: continue;  // nothing happened
         case Outcome::kOk:
           if (!returned) continue;
           s.value = op.count_read;

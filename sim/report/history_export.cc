@@ -136,6 +136,8 @@ Completion completion_of(const Operation& op) {
     case Outcome::kCorrupt: return {read ? "fail" : "info", ":value nil, :error :corrupt"};
     case Outcome::kError: return {read ? "fail" : "info", ":value nil, :error :store-error"};
     case Outcome::kIndeterminate: return {"info", ":value nil, :error :indeterminate"};
+    // Killed while it waited, before it reached the store: it did not happen.
+    case Outcome::kCancelled: return {"fail", ":value nil, :error :cancelled"};
   }
   return {"info", ":value nil"};
 }

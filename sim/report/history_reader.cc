@@ -128,7 +128,7 @@ class Reader {
         throw InputError(fmt::format("{}: complete_ns {} is before invoke_ns {}", where_, complete, invoke));
       }
       op.end_ns = complete + kTimeShift;
-    } else if (op.outcome != Outcome::kIndeterminate) {
+    } else if (op.outcome != Outcome::kIndeterminate && op.outcome != Outcome::kCancelled) {
       throw InputError(fmt::format("{}: outcome '{}' without complete_ns (an operation that never completed is "
                                    "indeterminate)", where_, outcome));
     }
@@ -229,7 +229,7 @@ class Reader {
 
 std::optional<Outcome> outcome_named(std::string_view name) {
   for (Outcome outcome : {Outcome::kOk, Outcome::kSold, Outcome::kSoldOut, Outcome::kCorrupt, Outcome::kError,
-                          Outcome::kTimeout, Outcome::kIndeterminate}) {
+                          Outcome::kTimeout, Outcome::kIndeterminate, Outcome::kCancelled}) {
     if (outcome_name(outcome) == name) return outcome;
   }
   return std::nullopt;
