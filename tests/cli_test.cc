@@ -1297,7 +1297,7 @@ TEST_CASE("strategies lists each one's guarantee and needs; init writes a scenar
     CHECK(line.substr(guarantee_column).starts_with(info.expected_correct() ? "correct" : "none"));
     CHECK(line[needs_column - 1] == ' ');
     CHECK(contains(line, std::string(info.summary)));
-    if (info.server) CHECK(contains(line, "PostgreSQL server"));
+    if (info.server) CHECK(contains(line, std::string(server_kind_name(info.server_kind)) + " server"));
     if (info.has_seller) CHECK(contains(line, "seller process"));
   }
   CHECK(rows == ticketsim::strategies().size());

@@ -48,7 +48,7 @@ PostgresServer& shared_server() {
 std::vector<std::string> postgres_strategies() {
   std::vector<std::string> names;
   for (const StrategyInfo& info : strategies()) {
-    if (info.server) names.emplace_back(info.name);
+    if (info.server && info.server_kind == ServerKind::kPostgres) names.emplace_back(info.name);
   }
   return names;
 }
@@ -566,6 +566,6 @@ TEST_CASE("server faults are refused for a server named by conninfo, and after-c
   file_lock.faults.push_back({.point = FaultPoint::kAfterCommitSent, .where = "x.toml:9:1: key 'faults.point'"});
   CHECK_THROWS_WITH_AS(check_runnable(file_lock),
                        doctest::Contains("x.toml:9:1: key 'faults.point': point \"after-commit-sent\" needs a strategy "
-                                         "that sends a COMMIT to a server (postgres-*); file-lock has none"),
+                                         "that sends a COMMIT to a server (postgres-*, redis-*); file-lock has none"),
                        InputError);
 }

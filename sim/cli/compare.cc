@@ -41,6 +41,9 @@ class CompareCommand : public Command {
     app()->add_option("--postgres", postgres_,
                       "The PostgreSQL server to use, as a libpq conninfo ('host=/path dbname=x'); default: one "
                       "ticketsim starts");
+    app()->add_option("--redis", redis_,
+                      "The Redis server to use, as redis://host:port/db or unix:///path/to/redis.sock; default: "
+                      "one ticketsim starts");
     app()->add_option("--export", exports_, "Write the comparison to FILE: .json, .csv, .md or .html; repeatable");
     app()->add_option("-P,--progress", progress_s_, "Print progress on stderr every SECONDS")
         ->check(CLI::Range(0.1, 3600.0));
@@ -62,6 +65,10 @@ class CompareCommand : public Command {
     if (postgres_) {
       set_postgres_conninfo(scenario, *postgres_, "--postgres");
       repeat.insert(repeat.end(), {"--postgres", *postgres_});
+    }
+    if (redis_) {
+      set_redis_url(scenario, *redis_, "--redis");
+      repeat.insert(repeat.end(), {"--redis", *redis_});
     }
     if (!store_dir_.empty()) repeat.insert(repeat.end(), {"--store-dir", store_dir_});
     if (!strategies_.empty()) set_strategies(scenario, strategies_, "--strategies");
@@ -132,6 +139,7 @@ class CompareCommand : public Command {
   std::optional<std::int64_t> tickets_;
   std::optional<std::string> attempts_;
   std::optional<std::string> postgres_;
+  std::optional<std::string> redis_;
   std::optional<std::string> seed_;
   std::string store_dir_;
   std::vector<std::string> exports_;
