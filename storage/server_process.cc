@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -141,6 +142,18 @@ void stop_process(pid_t pid, int signal, std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (!process_gone(pid)) ::kill(pid, SIGKILL);
+}
+
+bool retry_connect(std::chrono::nanoseconds limit, const std::function<bool()>& connect) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  auto pause = std::chrono::milliseconds(5);
+  for (int i = 0; i < 10'000; ++i) {
+    if (connect()) return true;
+    if (std::chrono::steady_clock::now() + pause > deadline) return false;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(100));
+  }
+  return false;
 }
 
 std::string log_tail(const std::filesystem::path& path, std::size_t count) {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,11 @@ void continue_server(pid_t pid);
 // Ends a process this one need not be the parent of: `signal`, then SIGKILL
 // if it is still there after `timeout`.
 void stop_process(pid_t pid, int signal, std::chrono::milliseconds timeout);
+
+// Calls `connect` until it returns true, with a pause that grows from 5ms
+// to 100ms between tries, for at most `limit` (and 10,000 tries); false when
+// it never did: a client waiting for a server that crashed to come back.
+bool retry_connect(std::chrono::nanoseconds limit, const std::function<bool()>& connect);
 
 // The last lines of a log, joined on one line: why a server did not start.
 std::string log_tail(const std::filesystem::path& path, std::size_t count = 3);

@@ -25,6 +25,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include "tests/server_test_helpers.h"
 #include "tests/temp_dir.h"
 
 #include "sim/result.h"
@@ -70,31 +71,6 @@ Result run(const Scenario& scenario, const TempDir& dir) {
   return make_result(run_scenario(scenario, options));
 }
 
-bool within(std::chrono::milliseconds limit, const std::function<bool()>& done) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
-
-bool alive(pid_t pid) { return kill(pid, 0) == 0; }
-
-// Processes whose command line names `dir` (an embedded server's socket is
-// in it): none may be left after a run.
-int processes_in(const std::filesystem::path& dir) {
-  int count = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "cmdline");
-    std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (line.find(dir.string()) != std::string::npos) ++count;
-  }
-  return count;
-}
-
 // A run on a server of its own, made in `dir`; afterwards nothing of it.
 Result run_own_server(const Scenario& scenario, const TempDir& dir) {
   Result result = make_result(run_scenario(scenario, RunOptions(dir.path)));
@@ -114,20 +90,6 @@ StoreSpec spec_on(const TempDir& dir, std::int64_t tickets) {
   spec.options.redis_server = shared_server();
   return spec;
 }
-
-// A purchase hook that runs `body` in the first critical section only.
-class Interleave final : public PurchaseHook {
- public:
-  explicit Interleave(std::function<void()> body) : body_(std::move(body)) {}
-  void in_critical_section() override {
-    if (calls_++ == 0) body_();
-  }
-  int calls() const { return calls_; }
-
- private:
-  std::function<void()> body_;
-  int calls_ = 0;
-};
 
 }  // namespace
 
