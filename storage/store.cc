@@ -70,11 +70,11 @@ constexpr StrategyInfo kStrategies[] = {
      .create = &create_redis_decr_store, .inspect_file = &inspect_redis_file, .guarantee = Guarantee::kRacy,
      .server = true, .server_kind = ServerKind::kRedis},
     {.name = "redis-lua", .summary = "Redis, one EVALSHA: check, decrement and append to the ledger at once",
-     .create = &create_redis_lua_store, .inspect_file = &inspect_redis_file, .keeps_ledger = true, .server = true,
-     .server_kind = ServerKind::kRedis},
+     .create = &create_redis_lua_store, .inspect_file = &inspect_redis_file, .keeps_ledger = true,
+     .transactional = true, .server = true, .server_kind = ServerKind::kRedis},
     {.name = "redis-watch", .summary = "Redis, WATCH/GET/MULTI/DECR/EXEC, retried when EXEC aborts",
-     .create = &create_redis_watch_store, .inspect_file = &inspect_redis_file, .keeps_ledger = true, .server = true,
-     .server_kind = ServerKind::kRedis},
+     .create = &create_redis_watch_store, .inspect_file = &inspect_redis_file, .keeps_ledger = true,
+     .transactional = true, .server = true, .server_kind = ServerKind::kRedis},
 };
 
 }  // namespace
