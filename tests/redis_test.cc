@@ -169,7 +169,7 @@ TEST_CASE("redis-lua and redis-watch sell exactly the tickets with 8 buyers raci
     CAPTURE(strategy);
     TempDir dir;
     Scenario scenario = race(strategy, 8, 60);
-    scenario.delays.purchase = 1ms;  // a window for the race to use
+    scenario.delays.purchase = 3ms;  // a window for the race to use
     Result result = run(scenario, dir);
     CHECK(result.verdict == Verdict::kValid);
     CHECK(result.check.sold == 60);
@@ -177,7 +177,7 @@ TEST_CASE("redis-lua and redis-watch sell exactly the tickets with 8 buyers raci
     CHECK(result.final_state.remaining == 0);
     REQUIRE(result.final_state.ledger_sales.has_value());
     CHECK(*result.final_state.ledger_sales == 60);
-    // Eight buyers each holding a WATCH across 1ms: the EXECs collide.
+    // Eight buyers each holding a WATCH across 3ms: the EXECs collide.
     if (strategy == "redis-watch") CHECK(result.check.retries > 0);
     CHECK(dir.empty());
   }
@@ -375,6 +375,22 @@ TEST_CASE("the embedded server of a run: the seed's load on redis-lua sells one 
   CHECK(result.verdict == Verdict::kValid);
   CHECK(result.check.sold == 1);
   CHECK(result.check.sold_out == 14);
+}
+
+TEST_CASE("after-commit-sent: a buyer killed once its EVALSHA is sent leaves an indeterminate purchase the ledger resolves") {
+  TempDir dir;
+  Scenario scenario = race("redis-lua", 4, 100);
+  scenario.attempts = 3;
+  scenario.faults.push_back({.action = FaultAction::kKill, .point = FaultPoint::kAfterCommitSent, .attempt = 2, .where = {}});
+  Result result = run_own_server(scenario, dir);
+  CHECK(result.verdict == Verdict::kValid);
+  CHECK(result.check.indeterminate == 1);
+  CHECK(result.check.resolved_by_ledger);
+  // The script reached the server before the buyer died: it ran.
+  CHECK(result.check.resolved_sold == 1);
+  CHECK(result.check.sold == 10);  // 3 buyers x 3, and the faulted one's first
+  CHECK(result.final_state.remaining == 100 - 11);
+  CHECK(*result.final_state.ledger_sales == 11);
 }
 
 TEST_CASE("server-pause longer than lock_timeout: the run is stuck, and nothing is left") {
