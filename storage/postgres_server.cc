@@ -50,17 +50,17 @@ bool holds_server(const std::filesystem::path& dir) {
   return !dir.empty() && executable(dir / "initdb") && executable(dir / "postgres");
 }
 
-// A Command for the server's programs. A fixed environment: the user's PG*
+// The ExecArgs for the server's programs. A fixed environment: the user's PG*
 // variables are for the server ticketsim connects to, not for the one it
 // makes (postgres would read PGPORT, say). TZ spares initdb its search for
 // the system's zone.
-Command server_command(std::vector<std::string> args, const std::filesystem::path& bindir) {
-  return Command(std::move(args), {"PATH=" + bindir.string() + ":/usr/bin:/bin", "LC_ALL=C", "TZ=UTC"});
+ExecArgs server_command(std::vector<std::string> args, const std::filesystem::path& bindir) {
+  return ExecArgs(std::move(args), {"PATH=" + bindir.string() + ":/usr/bin:/bin", "LC_ALL=C", "TZ=UTC"});
 }
 
 // Forks and execs a program of the server as `user`; SIGQUIT (for the
 // server, an immediate shutdown) when this process dies.
-pid_t spawn(const Command& command, const PostgresServer::User& user, const std::filesystem::path& cwd, int log_fd,
+pid_t spawn(const ExecArgs& command, const PostgresServer::User& user, const std::filesystem::path& cwd, int log_fd,
             bool server) {
   Credentials credentials{user.uid, user.gid};
   return ticketsim::spawn(command, user.switch_to ? &credentials : nullptr, cwd, log_fd, server, SIGQUIT);
@@ -238,9 +238,9 @@ void PostgresServer::start_as(const User& user, const PostgresServerOptions& opt
   // trust: only this account and root can reach the socket, in an
   // owner-only directory. --no-sync: a throwaway cluster need not survive a
   // power cut; the scenario's fsync is the server's, below.
-  Command initdb = server_command({(bindir_ / "initdb").string(), "--pgdata=" + (dir / "data").string(), "--username=postgres",
-                  "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"},
-                 bindir_);
+  ExecArgs initdb = server_command({(bindir_ / "initdb").string(), "--pgdata=" + (dir / "data").string(),
+                                    "--username=postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"},
+                                   bindir_);
   {
     Fd log = open_log(dir / "initdb.log");
     pid_t pid = spawn(initdb, user, dir, log.get(), false);
@@ -283,7 +283,7 @@ void PostgresServer::start_postmaster() {
       args.insert(args.end(), {"-c", setting});
     }
   }
-  Command postgres = server_command(std::move(args), bindir_);
+  ExecArgs postgres = server_command(std::move(args), bindir_);
   {
     Fd log = open_log(dir / "server.log");
     pid_t pid = spawn(postgres, *account_, dir, log.get(), true);

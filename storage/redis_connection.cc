@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <new>
 #include <cstring>
 #include <vector>
 
@@ -176,6 +177,17 @@ RedisConnection::~RedisConnection() {
 }
 
 void RedisConnection::open() {
+  try {
+    connect();
+  } catch (const StoreError&) {
+    // A context that failed is not kept: the error was read into the message.
+    redisFree(context_);
+    context_ = nullptr;
+    throw;
+  }
+}
+
+void RedisConnection::connect() {
   if (context_) redisFree(context_);
   context_ = nullptr;
   timed_out_ = false;
@@ -183,7 +195,7 @@ void RedisConnection::open() {
   timeval limit = to_timeval(timeout_.count() > 0 ? timeout_ : std::chrono::seconds(10));
   context_ = address_.socket.empty() ? redisConnectWithTimeout(address_.host.c_str(), address_.port, limit)
                                      : redisConnectUnixWithTimeout(address_.socket.c_str(), limit);
-  if (!context_) throw StoreError("Redis: out of memory");
+  if (!context_) throw std::bad_alloc();
   if (context_->err) {
     throw StoreError(fmt::format("Redis: cannot connect to {}: {}", address_.url(), one_line(context_->errstr)));
   }

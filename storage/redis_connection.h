@@ -95,7 +95,10 @@ class RedisConnection {
   std::chrono::nanoseconds connect_time() const { return connect_time_; }
 
  private:
+  // connect(), freeing the context when it fails.
   void open();
+  // Connects, AUTHs, PINGs and SELECTs; throws StoreError.
+  void connect();
 
   RedisAddress address_;
   std::chrono::nanoseconds timeout_;

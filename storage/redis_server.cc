@@ -83,7 +83,7 @@ void RedisServer::start() {
   const std::filesystem::path& dir = directory_;
   // port 0: no TCP; the socket is the server's only door, owner-only.
   // save "": no snapshot of its own; appendonly as the scenario says.
-  Command command({kServerProgram, "--port", "0", "--unixsocket", address_.socket, "--unixsocketperm", "700", "--dir",
+  ExecArgs command({kServerProgram, "--port", "0", "--unixsocket", address_.socket, "--unixsocketperm", "700", "--dir",
                    dir.string(), "--save", "", "--appendonly", options_.appendonly ? "yes" : "no", "--appendfsync",
                    options_.appendfsync, "--daemonize", "no", "--maxclients", std::to_string(options_.max_clients),
                    "--loglevel", "warning"},

@@ -177,7 +177,7 @@ Fd open_log(const std::filesystem::path& path) {
   return fd;
 }
 
-Command::Command(std::vector<std::string> args, std::vector<std::string> env)
+ExecArgs::ExecArgs(std::vector<std::string> args, std::vector<std::string> env)
     : args_(std::move(args)), env_(std::move(env)) {
   for (std::string& arg : args_) argv_.push_back(arg.data());
   argv_.push_back(nullptr);
@@ -185,7 +185,7 @@ Command::Command(std::vector<std::string> args, std::vector<std::string> env)
   envp_.push_back(nullptr);
 }
 
-pid_t spawn(const Command& command, const Credentials* as, const std::filesystem::path& cwd, int log_fd, bool server,
+pid_t spawn(const ExecArgs& command, const Credentials* as, const std::filesystem::path& cwd, int log_fd, bool server,
             int death_signal) {
   pid_t parent = ::getpid();
   std::fflush(nullptr);

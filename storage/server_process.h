@@ -67,9 +67,9 @@ Fd open_log(const std::filesystem::path& path);
 
 // argv and envp made in the parent, so that the forked child only calls
 // what is safe after fork: no allocation between fork and exec.
-class Command {
+class ExecArgs {
  public:
-  Command(std::vector<std::string> args, std::vector<std::string> env);
+  ExecArgs(std::vector<std::string> args, std::vector<std::string> env);
   char* const* argv() const { return argv_.data(); }
   char* const* envp() const { return envp_.data(); }
 
@@ -92,7 +92,7 @@ struct Credentials {
 // this process dies: the parent-death signal, set after the switch of user
 // (a change of credentials clears it), covers the moment before the
 // watchdog knows the pid. -1 when fork fails.
-pid_t spawn(const Command& command, const Credentials* as, const std::filesystem::path& cwd, int log_fd, bool server,
+pid_t spawn(const ExecArgs& command, const Credentials* as, const std::filesystem::path& cwd, int log_fd, bool server,
             int death_signal);
 
 // A child of ticketsim that outlives it only to clean up: it holds the read
