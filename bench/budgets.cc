@@ -146,8 +146,9 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
            std::find(options.strategies.begin(), options.strategies.end(), strategy.name) != options.strategies.end();
   };
   RunOptions run_options(dir);
-  bool server = std::any_of(strategies().begin(), strategies().end(),
-                            [&](const StrategyInfo& strategy) { return selected(strategy) && strategy.server; });
+  bool server = std::any_of(strategies().begin(), strategies().end(), [&](const StrategyInfo& strategy) {
+    return selected(strategy) && strategy.server && strategy.server_kind == ServerKind::kPostgres;
+  });
   if (server && !options.postgres_conninfo.empty()) {
     check_postgres_server(options.postgres_conninfo);
   } else if (server) {

@@ -6,6 +6,8 @@
 #include "sim/errors.h"
 #include "storage/postgres_server.h"
 #include "storage/postgres_store.h"
+#include "storage/redis_server.h"
+#include "storage/redis_store.h"
 
 namespace ticketsim {
 
@@ -49,8 +51,14 @@ MatrixRuns run_matrix(const Scenario& base, const CompareOptions& options) {
   // check instead of killing ticketsim with the exports unwritten.
   BlockedSignals signals;
   RunOptions run_options = options.run;
-  if (std::any_of(options.strategies.begin(), options.strategies.end(),
-                  [](const std::string& name) { return find_strategy(name)->server; })) {
+  // Whether a strategy of the matrix has a server of `kind`.
+  auto uses_server = [](ServerKind kind) {
+    return [kind](const std::string& name) {
+      const StrategyInfo* info = find_strategy(name);
+      return info->server && info->server_kind == kind;
+    };
+  };
+  if (std::any_of(options.strategies.begin(), options.strategies.end(), uses_server(ServerKind::kPostgres))) {
     try {
       if (!base.postgres_conninfo.empty()) {
         // The user's server, before any run: one that cannot be reached is
@@ -68,6 +76,25 @@ MatrixRuns run_matrix(const Scenario& base, const CompareOptions& options) {
         // superuser's reserve, as a run's own server has.
         server.max_connections = *std::max_element(options.buyers.begin(), options.buyers.end()) + 10;
         run_options.postgres_server = std::make_shared<PostgresServer>(server);
+      }
+    } catch (const ServerUnreachable& e) {
+      throw InputError(e.what());
+    } catch (const StoreError& e) {
+      throw RunError(e.what());
+    }
+  }
+  if (std::any_of(options.strategies.begin(), options.strategies.end(), uses_server(ServerKind::kRedis))) {
+    try {
+      if (!base.redis_url.empty()) {
+        check_redis_server(base.redis_url);
+      } else if (!run_options.redis_server) {
+        // One server for the whole matrix, each run with keys of its own
+        // (deleted at its end), as PostgreSQL's.
+        RedisServerOptions server;
+        server.parent = run_options.store_parent;
+        server.appendonly = base.redis_appendonly;
+        server.appendfsync = base.redis_appendfsync;
+        run_options.redis_server = std::make_shared<RedisServer>(server);
       }
     } catch (const ServerUnreachable& e) {
       throw InputError(e.what());

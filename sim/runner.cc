@@ -86,6 +86,10 @@ StoreOptions store_options(const Scenario& scenario) {
   options.postgres_synchronous_commit = scenario.postgres_synchronous_commit;
   options.postgres_fsync = scenario.postgres_fsync;
   options.postgres_full_page_writes = scenario.postgres_full_page_writes;
+  options.redis_url = scenario.redis_url;
+  options.redis_appendonly = scenario.redis_appendonly;
+  options.redis_appendfsync = scenario.redis_appendfsync;
+  options.redis_max_tries = scenario.redis_max_tries;
   for (const Fault& fault : scenario.faults) {
     if (fault.seller) options.kill_seller_after_sales = fault.attempt;
     if (fault.server && fault.action == FaultAction::kCrash) options.postgres_crash_tuning = true;
@@ -501,7 +505,7 @@ void check_runnable(const Scenario& scenario) {
     std::string_view where = fault.where.empty() ? std::string_view(scenario.file) : std::string_view(fault.where);
     if (!fault.server && fault.point == FaultPoint::kAfterCommitSent && !strategy->server) {
       throw InputError(fmt::format("{}: point \"after-commit-sent\" needs a strategy that sends a COMMIT to a "
-                                   "server (postgres-*); {} has none",
+                                   "server (postgres-*, redis-*); {} has none",
                                    where, scenario.strategy));
     }
     // A fault no buyer (or seller) can reach would be planned and never
@@ -520,13 +524,15 @@ void check_runnable(const Scenario& scenario) {
     if (!fault.server) continue;
     if (!strategy->server) {
       throw InputError(fmt::format("{}: a fault with target \"server\" needs a strategy with a database server "
-                                   "(postgres-*); {} has none",
+                                   "(postgres-*, redis-*); {} has none",
                                    where, scenario.strategy));
     }
-    if (!scenario.postgres_conninfo.empty()) {
+    const bool redis = strategy->server_kind == ServerKind::kRedis;
+    if (!(redis ? scenario.redis_url : scenario.postgres_conninfo).empty()) {
       throw InputError(fmt::format("{}: a fault with target \"server\" needs the run's own embedded server; "
-                                   "ticketsim does not {} a server named by conninfo",
-                                   where, fault.action == FaultAction::kCrash ? "crash" : "pause"));
+                                   "ticketsim does not {} a server named by {}",
+                                   where, fault.action == FaultAction::kCrash ? "crash" : "pause",
+                                   redis ? "url" : "conninfo"));
     }
   }
 }
@@ -544,6 +550,7 @@ RunRecord run_scenario(const Scenario& scenario, const RunOptions& options) {
   StoreSpec spec{directory.path(), new_run_id(), scenario.tickets, scenario.buyers, store_options(scenario),
                  options.store_file, options.reset};
   spec.options.postgres_server = options.postgres_server;
+  spec.options.redis_server = options.redis_server;
   std::unique_ptr<StoreSetup> setup;
   try {
     setup = strategy->create(spec);

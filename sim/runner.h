@@ -36,6 +36,8 @@ struct RunOptions {
   // A PostgreSQL server already running, for a strategy with a server and
   // no conninfo named: compare's, shared by its runs (StoreOptions).
   std::shared_ptr<PostgresServer> postgres_server;
+  // A Redis server already running, likewise: compare's (StoreOptions).
+  std::shared_ptr<RedisServer> redis_server;
 };
 
 // One buyer process as the parent saw it.

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "storage/redis_connection.h"
 #include "storage/store.h"
 #include "storage/words.h"
 
@@ -75,14 +76,15 @@ std::string_view fault_point_name(FaultPoint point) { return name_in(kFaultPoint
 
 namespace {
 
-constexpr std::array<std::string_view, 18> kTopKeys = {
+constexpr std::array<std::string_view, 19> kTopKeys = {
     "name",    "description", "strategy",     "strategies",       "tickets", "buyers",
     "runs",    "warmup",      "attempts",     "mode",             "seed",    "lock_timeout",
-    "monitor_interval",       "delays",       "store",            "postgres", "faults",  "expect"};
+    "monitor_interval",       "delays",       "store",            "postgres", "redis",   "faults",  "expect"};
 constexpr std::array<std::string_view, 3> kDelayKeys = {"search", "purchase", "jitter"};
 constexpr std::array<std::string_view, 3> kStoreKeys = {"json_write", "journal_mode", "synchronous"};
 constexpr std::array<std::string_view, 6> kPostgresKeys = {"conninfo", "isolation", "max_tries", "synchronous_commit",
                                                            "fsync", "full_page_writes"};
+constexpr std::array<std::string_view, 4> kRedisKeys = {"url", "appendonly", "appendfsync", "max_tries"};
 constexpr std::array<std::string_view, 8> kFaultKeys = {"action",  "target",   "point", "count",
                                                         "attempt", "duration", "at",    "after_sales"};
 constexpr std::array<std::string_view, 1> kExpectKeys = {"verdict"};
@@ -267,6 +269,35 @@ void read_postgres(Scenario& scenario, const toml::table& table) {
   }
 }
 
+std::string redis_url_problem(const std::string& url) {
+  if (url.empty()) return "must not be empty; leave it out for a server of the run's own";
+  std::string why;
+  if (!parse_redis_url(url, &why)) return fmt::format("'{}' is not a Redis URL: {}", url, why);
+  return {};
+}
+
+void read_redis(Scenario& scenario, const toml::table& table) {
+  reject_unknown_keys(table, kRedisKeys, scenario.file, "redis.");
+  for (const auto& [name, node] : table) {
+    Key key(scenario.file, "redis." + std::string(name.str()), name.source());
+    if (name == "url") {
+      std::string url = string_value(key, node);
+      if (std::string problem = redis_url_problem(url); !problem.empty()) key.fail(problem);
+      scenario.redis_url = url;
+    } else if (name == "appendonly") {
+      scenario.redis_appendonly = bool_value(key, node);
+    } else if (name == "appendfsync") {
+      scenario.redis_appendfsync = choice_value(key, node, {"always", "everysec", "no"});
+    } else if (name == "max_tries") {
+      std::int64_t tries = integer_value(key, node);
+      if (tries < 1 || tries > kMaxPostgresTries) {
+        key.fail(fmt::format("must be from 1 to {} (got {})", kMaxPostgresTries, tries));
+      }
+      scenario.redis_max_tries = tries;
+    }
+  }
+}
+
 void read_fault(Scenario& scenario, const toml::table& table, const Key& where) {
   reject_unknown_keys(table, kFaultKeys, scenario.file, "faults.");
   Fault fault;
@@ -427,6 +458,11 @@ void set_expected(Scenario& scenario, std::string_view value, std::string_view w
   scenario.expected_from = where;
 }
 
+void set_redis_url(Scenario& scenario, const std::string& value, std::string_view where) {
+  if (std::string problem = redis_url_problem(value); !problem.empty()) fail(where, problem);
+  scenario.redis_url = value;
+}
+
 void set_attempts(Scenario& scenario, std::string_view value, std::string_view where) {
   if (value == "until-sold-out") {
     scenario.attempts.reset();
@@ -546,6 +582,8 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
       read_store(scenario, table_value(key, node));
     } else if (name == "postgres") {
       read_postgres(scenario, table_value(key, node));
+    } else if (name == "redis") {
+      read_redis(scenario, table_value(key, node));
     } else if (name == "expect") {
       read_expect(scenario, table_value(key, node));
     }

@@ -99,6 +99,11 @@ struct Scenario {
   std::string postgres_synchronous_commit = "on";
   bool postgres_fsync = true;                    // the run's own server only
   bool postgres_full_page_writes = true;         // the run's own server only
+  // [redis]: the Redis strategies' server.
+  std::string redis_url;                         // empty: a server the run starts itself
+  bool redis_appendonly = false;                 // the run's own server only
+  std::string redis_appendfsync = "everysec";    // the run's own server only
+  std::int64_t redis_max_tries = 100;            // tries of a redis-watch purchase whose EXEC aborts
   // The comparison matrix (`ticketsim compare`): every strategy against
   // every buyer count, `runs` times each after `warmup` runs not recorded.
   // `strategy` and `buyers` above are the first of each list.
@@ -144,6 +149,8 @@ void set_postgres_conninfo(Scenario& scenario, const std::string& value, std::st
 void expect_strategy_guarantee(Scenario& scenario);
 // --expect: the verdict named, whatever the file or the strategy says.
 void set_expected(Scenario& scenario, std::string_view value, std::string_view where);
+// The Redis server to use (--redis), checked as [redis] url is.
+void set_redis_url(Scenario& scenario, const std::string& value, std::string_view where);
 // The matrix: each list replaces the scenario's, checked as its key is.
 void set_strategies(Scenario& scenario, const std::vector<std::string>& values, std::string_view where);
 void set_buyer_counts(Scenario& scenario, const std::vector<std::int64_t>& values, std::string_view where);

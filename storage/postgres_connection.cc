@@ -8,21 +8,6 @@
 
 namespace ticketsim {
 
-std::string one_line(std::string_view message) {
-  std::string line;
-  bool space = false;
-  for (char c : message) {
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = !line.empty();
-      continue;
-    }
-    if (space) line += ' ';
-    space = false;
-    line += c;
-  }
-  return line;
-}
-
 std::string conninfo_quote(std::string_view value) {
   std::string quoted = "'";
   for (char c : value) {

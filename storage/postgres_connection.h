@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "storage/store.h"
+#include "storage/words.h"
 
 namespace ticketsim {
 
@@ -23,10 +24,6 @@ inline constexpr std::string_view kSerializationFailure = "40001";
 inline constexpr std::string_view kDeadlockDetected = "40P01";
 // A lock wait that passed the session's lock_timeout.
 inline constexpr std::string_view kLockNotAvailable = "55P03";
-
-// libpq's messages span lines ("connection to server ... failed: ...\n\tIs
-// the server running ...?"): one line of them, for a StoreError.
-std::string one_line(std::string_view message);
 
 // `value` quoted for a conninfo string: 'a b' with \ and ' escaped.
 std::string conninfo_quote(std::string_view value);

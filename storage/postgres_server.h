@@ -14,6 +14,8 @@
 
 namespace ticketsim {
 
+class ServerWatchdog;
+
 struct PostgresServerOptions {
   // Where the server's directory is made; empty: $TMPDIR or /tmp. The server
   // runs as another user when ticketsim is root: that user must be able to
@@ -71,7 +73,6 @@ class PostgresServer {
   std::chrono::nanoseconds start_time() const { return start_time_; }  // initdb to ready
 
   class Directory;
-  class Watchdog;
   class Postmaster;
   struct User;
 
@@ -95,7 +96,7 @@ class PostgresServer {
   // Declared in the order they are made, so that they go in reverse: the
   // server stops, then the watchdog ends, then the directory is removed.
   std::unique_ptr<Directory> directory_;
-  std::unique_ptr<Watchdog> watchdog_;
+  std::unique_ptr<ServerWatchdog> watchdog_;
   std::unique_ptr<Postmaster> postmaster_;
 };
 

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "storage/postgres_server.h"
+#include "storage/server_process.h"
 
 namespace ticketsim {
 
@@ -127,16 +128,7 @@ BuyResult PostgresStore::buy(const BuyRequest& request) {
 }
 
 bool PostgresStore::reconnect() {
-  auto deadline = std::chrono::steady_clock::now() + context_.options.lock_timeout;
-  auto pause = std::chrono::milliseconds(5);
-  // Bounded in time (lock_timeout) and in count.
-  for (int i = 0; i < 10'000; ++i) {
-    if (connection_.reconnect()) return true;
-    if (std::chrono::steady_clock::now() + pause > deadline) return false;
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds(100));
-  }
-  return false;
+  return retry_connect(context_.options.lock_timeout, [this] { return connection_.reconnect(); });
 }
 
 // As SQLite's: yields first, then sleeps twice as long each time, from 20us

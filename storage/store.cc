@@ -12,6 +12,11 @@
 #include "storage/postgres_skip_locked_store.h"
 #include "storage/postgres_store.h"
 #include "storage/queue_store.h"
+#include "storage/redis_decr_store.h"
+#include "storage/redis_get_set_store.h"
+#include "storage/redis_lua_store.h"
+#include "storage/redis_store.h"
+#include "storage/redis_watch_store.h"
 #include "storage/robust_mutex_store.h"
 #include "storage/sqlite_store.h"
 
@@ -58,6 +63,18 @@ constexpr StrategyInfo kStrategies[] = {
     {.name = "postgres-skip-locked", .summary = "PostgreSQL, a row per ticket, FOR UPDATE SKIP LOCKED LIMIT 1",
      .create = &create_postgres_skip_locked_store, .inspect_file = &inspect_postgres_file, .keeps_ledger = true,
      .transactional = true, .server = true},
+    {.name = "redis-get-set", .summary = "Redis, GET then SET count-1: the seed's race (it oversells)",
+     .create = &create_redis_get_set_store, .inspect_file = &inspect_redis_file, .guarantee = Guarantee::kRacy,
+     .server = true, .server_kind = ServerKind::kRedis},
+    {.name = "redis-decr", .summary = "Redis, DECR, INCR back when negative: a search can read a negative count",
+     .create = &create_redis_decr_store, .inspect_file = &inspect_redis_file, .guarantee = Guarantee::kRacy,
+     .server = true, .server_kind = ServerKind::kRedis},
+    {.name = "redis-lua", .summary = "Redis, one EVALSHA: check, decrement and append to the ledger at once",
+     .create = &create_redis_lua_store, .inspect_file = &inspect_redis_file, .keeps_ledger = true,
+     .transactional = true, .server = true, .server_kind = ServerKind::kRedis},
+    {.name = "redis-watch", .summary = "Redis, WATCH/GET/MULTI/DECR/EXEC, retried when EXEC aborts",
+     .create = &create_redis_watch_store, .inspect_file = &inspect_redis_file, .keeps_ledger = true,
+     .transactional = true, .server = true, .server_kind = ServerKind::kRedis},
 };
 
 }  // namespace
@@ -72,6 +89,14 @@ std::string_view outcome_name(Outcome outcome) {
     case Outcome::kTimeout: return "timeout";
     case Outcome::kIndeterminate: return "indeterminate";
     case Outcome::kCancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+std::string_view server_kind_name(ServerKind kind) {
+  switch (kind) {
+    case ServerKind::kPostgres: return "PostgreSQL";
+    case ServerKind::kRedis: return "Redis";
   }
   return "unknown";
 }

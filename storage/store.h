@@ -17,6 +17,7 @@
 namespace ticketsim {
 
 class PostgresServer;
+class RedisServer;
 
 // What one store operation ended with.
 enum class Outcome : std::uint8_t {
@@ -153,6 +154,16 @@ struct StoreOptions {
   // in it and drops them at its end. Ignored when postgres_conninfo names
   // a server.
   std::shared_ptr<PostgresServer> postgres_server;
+  // Redis. The server to use, as a URL (redis://host:port/db or
+  // unix:///path); empty: a throwaway server the setup starts itself.
+  std::string redis_url;
+  // The embedded server's persistence; a server the user names keeps its own.
+  bool redis_appendonly = false;
+  std::string redis_appendfsync = "everysec";  // always, everysec or no
+  // Tries a redis-watch purchase gets when its EXEC aborts; then kError.
+  std::int64_t redis_max_tries = 100;
+  // As postgres_server: compare's, shared by its runs.
+  std::shared_ptr<RedisServer> redis_server;
 };
 
 // Where a run keeps its store. The runner owns `dir` (a fresh per-run
@@ -237,6 +248,15 @@ enum class Guarantee : std::uint8_t {
   kRacy,     // none: it shows the race (the seed's program) and oversells
 };
 
+// The database server behind a strategy with one.
+enum class ServerKind : std::uint8_t {
+  kPostgres,  // PostgreSQL: --postgres, [postgres]
+  kRedis,     // Redis: --redis, [redis]
+};
+
+// "PostgreSQL", "Redis".
+std::string_view server_kind_name(ServerKind kind);
+
 // A strategy's registry entry: its name, how to make it, and its traits,
 // so that nothing above storage/ guesses them from its name.
 struct StrategyInfo {
@@ -259,6 +279,8 @@ struct StrategyInfo {
   // A database server (one ticketsim starts for the run, or one the user
   // names) that buyers reach through a socket.
   bool server = false;
+  // Which server, when `server`.
+  ServerKind server_kind = ServerKind::kPostgres;
 
   bool expected_correct() const { return guarantee == Guarantee::kCorrect; }
 };

@@ -25,4 +25,9 @@ std::string plural(std::int64_t n, std::string_view one, std::string_view many);
 // errors of scenario keys and of the command line.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
+// A server's messages span lines (libpq's "connection to server ... failed:
+// ...\n\tIs the server running ...?", a log's tail): one line of them, for
+// an error a person reads.
+std::string one_line(std::string_view message);
+
 }  // namespace ticketsim

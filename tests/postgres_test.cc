@@ -25,6 +25,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include "tests/server_test_helpers.h"
 #include "tests/temp_dir.h"
 
 #include "sim/result.h"
@@ -48,7 +49,7 @@ PostgresServer& shared_server() {
 std::vector<std::string> postgres_strategies() {
   std::vector<std::string> names;
   for (const StrategyInfo& info : strategies()) {
-    if (info.server) names.emplace_back(info.name);
+    if (info.server && info.server_kind == ServerKind::kPostgres) names.emplace_back(info.name);
   }
   return names;
 }
@@ -76,35 +77,9 @@ Result run(const Scenario& scenario, const TempDir& dir) {
   return make_result(record);
 }
 
-// Polls `done` every 10ms for up to `limit`.
-bool within(std::chrono::milliseconds limit, const std::function<bool()>& done) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
-
-bool alive(pid_t pid) { return kill(pid, 0) == 0; }
-
 // A TempDir the server's account can search (TempDir is root's, 0700):
 // the embedded server then makes its directory in it.
 void open_to_server(const TempDir& dir) { REQUIRE(chmod(dir.path.c_str(), 0711) == 0); }
-
-// A purchase hook that runs `body` in the first critical section only.
-class Interleave final : public PurchaseHook {
- public:
-  explicit Interleave(std::function<void()> body) : body_(std::move(body)) {}
-  void in_critical_section() override {
-    if (calls_++ == 0) body_();
-  }
-  int calls() const { return calls_; }
-
- private:
-  std::function<void()> body_;
-  int calls_ = 0;
-};
 
 }  // namespace
 
@@ -444,20 +419,6 @@ TEST_CASE("kill -9 of the process that owns an embedded server: the server and i
 
 namespace {
 
-// Processes whose command line names `dir` (the embedded server's, made in
-// it): none may be left after a run.
-int processes_in(const std::filesystem::path& dir) {
-  int count = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "cmdline");
-    std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (line.find(dir.string()) != std::string::npos) ++count;
-  }
-  return count;
-}
-
 // A run on a server of its own, made in `dir`; afterwards nothing of it.
 Result run_own_server(Scenario scenario, const TempDir& dir) {
   open_to_server(dir);
@@ -566,6 +527,6 @@ TEST_CASE("server faults are refused for a server named by conninfo, and after-c
   file_lock.faults.push_back({.point = FaultPoint::kAfterCommitSent, .where = "x.toml:9:1: key 'faults.point'"});
   CHECK_THROWS_WITH_AS(check_runnable(file_lock),
                        doctest::Contains("x.toml:9:1: key 'faults.point': point \"after-commit-sent\" needs a strategy "
-                                         "that sends a COMMIT to a server (postgres-*); file-lock has none"),
+                                         "that sends a COMMIT to a server (postgres-*, redis-*); file-lock has none"),
                        InputError);
 }

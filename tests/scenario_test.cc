@@ -1171,7 +1171,7 @@ TEST_CASE("server faults and after-commit-sent: what check_runnable refuses for 
   Scenario on_file = parse_scenario("strategy = \"file-lock\"\n" + crash, "x.toml");
   CHECK_THROWS_WITH_AS(check_runnable(on_file),
                        "x.toml:5:1: key 'faults.target': a fault with target \"server\" needs a strategy with a "
-                       "database server (postgres-*); file-lock has none",
+                       "database server (postgres-*, redis-*); file-lock has none",
                        InputError);
   Scenario named = parse_scenario(
       "strategy = \"postgres-atomic\"\n" + crash + "[postgres]\nconninfo = \"host=/nonexistent\"\n", "x.toml");
@@ -1181,7 +1181,7 @@ TEST_CASE("server faults and after-commit-sent: what check_runnable refuses for 
       "x.toml");
   CHECK_THROWS_WITH_AS(check_runnable(commit),
                        "x.toml:6:1: key 'faults.point': point \"after-commit-sent\" needs a strategy that sends a "
-                       "COMMIT to a server (postgres-*); sqlite has none",
+                       "COMMIT to a server (postgres-*, redis-*); sqlite has none",
                        InputError);
   Scenario fine = parse_scenario("strategy = \"postgres-atomic\"\n" + crash, "x.toml");
   CHECK_NOTHROW(check_runnable(fine));

@@ -30,6 +30,7 @@
 #include "storage/file_lock_store.h"
 #include "storage/json_file.h"
 #include "storage/postgres_server.h"
+#include "storage/redis_server.h"
 #include "storage/process.h"
 
 using namespace ticketsim;
@@ -50,9 +51,13 @@ StoreSpec spec_for(const TempDir& dir, std::int64_t tickets) {
 // its own on it): one initdb for the whole program, not one per test.
 StoreSpec spec_for(const TempDir& dir, std::int64_t tickets, const StrategyInfo& info) {
   StoreSpec spec = spec_for(dir, tickets);
-  if (info.server) {
+  if (info.server && info.server_kind == ServerKind::kPostgres) {
     static PostgresServer server(PostgresServerOptions{});
     spec.options.postgres_conninfo = server.conninfo();
+  }
+  if (info.server && info.server_kind == ServerKind::kRedis) {
+    static auto server = std::make_shared<RedisServer>(RedisServerOptions{});
+    spec.options.redis_server = server;
   }
   return spec;
 }
@@ -128,11 +133,11 @@ std::filesystem::path named_mutex_entry(const std::string& run_id) {
 }  // namespace
 
 TEST_CASE("the registry") {
-  CHECK(strategies().size() == 14);
+  CHECK(strategies().size() == 18);
   CHECK(strategy_names() ==
         "plain, named-mutex, file-lock, robust-mutex, sqlite, sqlite-deferred, queue, postgres-read-write, "
         "postgres-for-update, postgres-atomic, postgres-serializable, postgres-optimistic, postgres-advisory, "
-        "postgres-skip-locked");
+        "postgres-skip-locked, redis-get-set, redis-decr, redis-lua, redis-watch");
   CHECK(find_strategy("nope") == nullptr);
   CHECK(find_strategy("") == nullptr);
   CHECK(find_strategy("Plain") == nullptr);

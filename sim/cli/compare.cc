@@ -45,6 +45,9 @@ class CompareCommand : public Command {
     app()->add_option("--history", history_dir_,
                       "Write each measured run's history (.jsonl, what 'ticketsim check' reads) into DIR, one file "
                       "per run: STRATEGY-N-buyers-runR.jsonl");
+    app()->add_option("--redis", redis_,
+                      "The Redis server to use, as redis://host:port/db or unix:///path/to/redis.sock; default: "
+                      "one ticketsim starts");
     app()->add_option("--export", exports_, "Write the comparison to FILE: .json, .csv, .md or .html; repeatable");
     app()->add_option("-P,--progress", progress_s_, "Print progress on stderr every SECONDS")
         ->check(CLI::Range(0.1, 3600.0));
@@ -66,6 +69,10 @@ class CompareCommand : public Command {
     if (postgres_) {
       set_postgres_conninfo(scenario, *postgres_, "--postgres");
       repeat.insert(repeat.end(), {"--postgres", *postgres_});
+    }
+    if (redis_) {
+      set_redis_url(scenario, *redis_, "--redis");
+      repeat.insert(repeat.end(), {"--redis", *redis_});
     }
     if (!store_dir_.empty()) repeat.insert(repeat.end(), {"--store-dir", store_dir_});
     if (!strategies_.empty()) set_strategies(scenario, strategies_, "--strategies");
@@ -153,6 +160,7 @@ class CompareCommand : public Command {
   std::optional<std::int64_t> tickets_;
   std::optional<std::string> attempts_;
   std::optional<std::string> postgres_;
+  std::optional<std::string> redis_;
   std::optional<std::string> seed_;
   std::string store_dir_;
   std::string history_dir_;

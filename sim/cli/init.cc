@@ -58,6 +58,12 @@ synchronous = "normal"        # default "normal", or "off" or "full"; SQLite onl
 # fsync = true                # default true: the run's own server only
 # full_page_writes = true     # default true: the run's own server only
 
+# [redis]                     # the Redis strategies only
+# url = "unix:///run/redis/redis-server.sock"  # default: a server the run starts itself
+# appendonly = false          # default false: the run's own server only
+# appendfsync = "everysec"    # default "everysec"; "always", "no"; the run's own server only
+# max_tries = 100             # default 100: tries of a redis-watch purchase whose EXEC aborts
+
 # [[faults]]                  # none by default; as many tables as you like
 # action = "kill"             # required: "kill" (SIGKILL), "terminate" (SIGTERM) or "pause"
 # target = "buyers"           # default "buyers", or "seller" (a strategy with a seller; kill only)

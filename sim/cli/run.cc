@@ -53,6 +53,9 @@ class RunCommand : public Command {
     app()->add_option("--postgres", postgres_,
                       "The PostgreSQL server to use, as a libpq conninfo ('host=/path dbname=x'); default: one "
                       "ticketsim starts");
+    app()->add_option("--redis", redis_,
+                      "The Redis server to use, as redis://host:port/db or unix:///path/to/redis.sock; default: "
+                      "one ticketsim starts");
     app()->add_option("--export", exports_,
                     "Write the result to FILE, the format chosen by its extension: .json, .csv, .md or .html; "
                     "repeatable");
@@ -76,6 +79,7 @@ class RunCommand : public Command {
     if (seed_) set_seed(scenario, *seed_, "--seed");
     if (mode_) set_mode(scenario, *mode_, "--mode");
     if (postgres_) set_postgres_conninfo(scenario, *postgres_, "--postgres");
+    if (redis_) set_redis_url(scenario, *redis_, "--redis");
     expect_strategy_guarantee(scenario);
     if (expect_) set_expected(scenario, *expect_, "--expect");
     if (strategy_) scenario.strategies.clear();
@@ -143,6 +147,7 @@ class RunCommand : public Command {
   std::optional<std::string> seed_;
   std::optional<std::string> mode_;
   std::optional<std::string> postgres_;
+  std::optional<std::string> redis_;
   std::optional<std::string> expect_;
   std::string json_path_;
   std::string log_path_;

@@ -20,7 +20,7 @@ std::string guarantee_words(const StrategyInfo& info) {
 // From the registry's traits only, never from the name.
 std::string needs_words(const StrategyInfo& info) {
   std::vector<std::string> needs;
-  if (info.server) needs.push_back("a PostgreSQL server");
+  if (info.server) needs.push_back(fmt::format("a {} server", server_kind_name(info.server_kind)));
   else if (info.transactional) needs.push_back("a database file");
   if (info.has_seller) needs.push_back("a seller process");
   if (needs.empty()) needs.push_back("a store file");
