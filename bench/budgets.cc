@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "bench/load_tool.h"
 #include "sim/checker.h"
 #include "sim/history.h"
 #include "sim/report/exports.h"
@@ -73,6 +75,49 @@ double simulator_rate(std::string_view strategy, std::int64_t buyers, std::int64
     throw RunError(fmt::format("{} at {} buyers: the run was {}", strategy, buyers, verdict_name(result.verdict)));
   }
   return result.metrics.sales_per_s;
+}
+
+// The strategy's buyers against its server's load tool (bench/load_tool.h)
+// at `buyers` clients: the tool for whole seconds on fresh tables that hold
+// more tickets than it can sell, then as many purchases by the buyers as
+// the tool made in that time, on fresh tables of their own; `rounds` times
+// in turn, and the medians. Nullopt when no tool runs the purchase.
+std::optional<Figure> load_tool_figure(const StrategyInfo& strategy, std::int64_t buyers, const BenchOptions& options,
+                                       const RunOptions& run_options, const std::filesystem::path& parent) {
+  const int seconds = std::max(1, static_cast<int>(std::ceil(options.seconds)));
+  const std::int64_t tickets = 1'000'000'000'000;
+  const LoadTool* tool = nullptr;
+  std::vector<double> tool_rates, our_rates;
+  for (int round = 0; round < options.tool_rounds; ++round) {
+    RunDirectory dir(parent);
+    StoreSpec spec{dir.path(), fmt::format("bench-tool-{}-{}-{}", getpid(), buyers, round), tickets, buyers, {}, {},
+                   false};
+    spec.options.postgres_conninfo = options.postgres_conninfo;
+    spec.options.postgres_server = run_options.postgres_server;
+    std::unique_ptr<StoreSetup> setup = strategy.create(spec);
+    std::optional<LoadToolWorkload> workload = setup->load_tool_workload();
+    if (!workload) return std::nullopt;
+    tool = find_load_tool(workload->tool);
+    if (!tool) return std::nullopt;
+    LoadToolRun run = tool->run(*workload, buyers, seconds, dir.path());
+    // The tool did what a purchase does: one ticket and one ledger row per
+    // transaction it counted (a transaction -T cut off counts neither).
+    FinalState after = setup->inspect();
+    if (after.ledger_sales != run.transactions || after.remaining != tickets - run.transactions) {
+      throw RunError(fmt::format("{}: {} transactions, but the ledger holds {} sales and {} tickets were taken",
+                                 tool->name, run.transactions, after.ledger_sales.value_or(0),
+                                 tickets - after.remaining));
+    }
+    setup.reset();  // its tables dropped before the buyers run
+    tool_rates.push_back(run.per_second);
+    auto purchases = static_cast<std::int64_t>(run.per_second * seconds);
+    our_rates.push_back(simulator_rate(strategy.name, buyers, std::max(purchases, buyers), run_options,
+                                       options.postgres_conninfo));
+  }
+  double ours = median(our_rates);
+  double theirs = median(tool_rates);
+  return Figure{fmt::format("{} at {} buyers against {}", strategy.name, buyers, tool->name), ours, "sales/s",
+                fmt::format("{}, same statements", tool->describe(buyers, seconds)), theirs, ours / theirs, 0.9};
 }
 
 // Seconds to fork `count` processes that exit at once, and wait for them.
@@ -156,7 +201,11 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
     progress("starting an embedded PostgreSQL server");
     PostgresServerOptions server_options;
     server_options.parent = dir;
-    server_options.max_connections = *std::max_element(options.buyers.begin(), options.buyers.end()) + 10;
+    std::int64_t most = *std::max_element(options.buyers.begin(), options.buyers.end());
+    if (!options.tool_buyers.empty()) {
+      most = std::max(most, *std::max_element(options.tool_buyers.begin(), options.tool_buyers.end()));
+    }
+    server_options.max_connections = most + 10;
     run_options.postgres_server = std::make_shared<PostgresServer>(server_options);
   }
 
@@ -178,6 +227,13 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
       if (buyers == 8 && strategy.expected_correct()) budget = strategy.transactional ? 0.7 : 0.85;
       report.figures.push_back({fmt::format("{} at {} buyers", strategy.name, buyers), rate, "sales/s", limit_name,
                                 limit, rate / limit, budget});
+    }
+    if (!strategy.server) continue;
+    for (std::int64_t buyers : options.tool_buyers) {
+      progress(fmt::format("{} at {} buyers against its server's load tool", strategy.name, buyers));
+      std::optional<Figure> figure = load_tool_figure(strategy, buyers, options, run_options, dir);
+      if (!figure) break;
+      report.figures.push_back(*figure);
     }
   }
 

@@ -46,6 +46,13 @@ class Checker {
   explicit Checker(const CheckInput& input)
       : input_(input), first_sale_(static_cast<std::size_t>(input.tickets) + 1) {
     for (int i = 0; i < kAnomalyClasses; ++i) result_.anomalies.push_back({static_cast<Anomaly>(i), 0, {}});
+    const FinalState& final_state = input_.final_state;
+    ledger_listed_ = final_state.ledger && !final_state.corrupt && input_.operation_stride > 0;
+    if (ledger_listed_) {
+      ledger_ids_.reserve(final_state.ledger->size());
+      for (const LedgerSale& sale : *final_state.ledger) ledger_ids_.push_back(sale.operation_id);
+      std::sort(ledger_ids_.begin(), ledger_ids_.end());
+    }
   }
 
   CheckResult run() {
@@ -142,8 +149,20 @@ class Checker {
       return false;
     }
     SaleSite& site = first_sale_[static_cast<std::size_t>(op.ticket)];
+    const SaleSite here{static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(o + 1)};
     if (site.operation == 0) {
-      site = {static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(o + 1)};
+      site = here;
+      return true;
+    }
+    // A sale the store forgot (acknowledged, then lost in a server crash)
+    // left its ticket free: the store selling it again afterwards is no
+    // duplicate. The loss is counted once, as a lost acknowledged sale.
+    // "Afterwards" by the acknowledgements: the resale may have begun
+    // before the crash, cut off and tried again once the server was back.
+    const Operation& other = input_.buyers[site.buyer].operations[site.operation - 1];
+    const bool other_first = other.end_ns <= op.end_ns;
+    if (other_first ? missing_from_ledger(site.buyer, site.operation - 1) : missing_from_ledger(b, o)) {
+      if (other_first) site = here;  // the store's holder of the ticket now
       return true;
     }
     note(Anomaly::kDuplicateTickets, [&] {
@@ -267,13 +286,7 @@ class Checker {
   // had acknowledged), and each indeterminate purchase is resolved by it.
   // Returns the sales lost.
   std::int64_t check_ledger_list() {
-    const FinalState& final_state = input_.final_state;
-    if (!final_state.ledger || input_.operation_stride <= 0) return 0;
-    std::vector<std::uint64_t> ids;
-    ids.reserve(final_state.ledger->size());
-    for (const LedgerSale& sale : *final_state.ledger) ids.push_back(sale.operation_id);
-    std::sort(ids.begin(), ids.end());
-    auto in_ledger = [&](std::uint64_t id) { return std::binary_search(ids.begin(), ids.end(), id); };
+    if (!ledger_listed_) return 0;
     result_.resolved_by_ledger = true;
     std::int64_t lost = 0;
     for (std::size_t b = 0; b < input_.buyers.size(); ++b) {
@@ -281,17 +294,25 @@ class Checker {
       for (std::size_t o = 0; o < buyer.operations.size(); ++o) {
         const Operation& op = buyer.operations[o];
         if (op.kind != OperationKind::kBuy) continue;
-        auto id = static_cast<std::uint64_t>(static_cast<std::int64_t>(b) * input_.operation_stride +
-                                             static_cast<std::int64_t>(o));
         if (op.outcome == Outcome::kIndeterminate) {
-          ++(in_ledger(id) ? result_.resolved_sold : result_.resolved_unsold);
-        } else if (op.outcome == Outcome::kSold && !in_ledger(id)) {
+          ++(missing_from_ledger(b, o) ? result_.resolved_unsold : result_.resolved_sold);
+        } else if (op.outcome == Outcome::kSold && missing_from_ledger(b, o)) {
           ++lost;
           note(Anomaly::kLostAcknowledgedSales, [&] { return lost_sale(buyer, op); });
         }
       }
     }
     return lost;
+  }
+
+  // Whether buyer b's operation o is missing from the store's listed
+  // ledger: a sale the store does not hold (or an indeterminate purchase
+  // that did not sell). False when the store lists no ledger.
+  bool missing_from_ledger(std::size_t b, std::size_t o) const {
+    if (!ledger_listed_) return false;
+    auto id = static_cast<std::uint64_t>(static_cast<std::int64_t>(b) * input_.operation_stride +
+                                         static_cast<std::int64_t>(o));
+    return !std::binary_search(ledger_ids_.begin(), ledger_ids_.end(), id);
   }
 
   // "sale of #12 acknowledged at +80.1 ms (buyer 4242) was lost in the server
@@ -341,6 +362,9 @@ class Checker {
 
   const CheckInput& input_;
   ZeroedArray<SaleSite> first_sale_;
+  // The operation ids the store's ledger lists, sorted, when it lists them.
+  bool ledger_listed_ = false;
+  std::vector<std::uint64_t> ledger_ids_;
   std::vector<std::int64_t> may_have_sold_;  // start times of sold or indeterminate purchases
   std::vector<std::int64_t> acknowledged_;   // end times of acknowledged sales
   std::vector<ReadSite> reads_;              // searches and sold-out answers

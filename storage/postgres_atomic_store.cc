@@ -7,14 +7,17 @@
 namespace ticketsim {
 namespace {
 
+// The purchase's one statement: the ticket taken, or no row when none is left.
+std::string take_sql(const PostgresTables& tables) {
+  return fmt::format("UPDATE {} SET remaining = remaining - 1 WHERE id = 1 AND remaining > 0 "
+                     "RETURNING remaining + 1 AS ticket",
+                     tables.inventory);
+}
+
 class AtomicStore final : public PostgresStore {
  public:
   explicit AtomicStore(const PostgresContext& context) : PostgresStore(context) {
-    connection().prepare("take",
-                         fmt::format("UPDATE {} SET remaining = remaining - 1 WHERE id = 1 AND remaining > 0 "
-                                     "RETURNING remaining + 1",
-                                     context.tables.inventory),
-                         0);
+    connection().prepare("take", take_sql(context.tables), 0);
   }
 
  protected:
@@ -35,10 +38,17 @@ class AtomicStore final : public PostgresStore {
 
 std::unique_ptr<Store> open_store(const PostgresContext& context) { return std::make_unique<AtomicStore>(context); }
 
+// attempt() for pgbench: \gset puts the ticket in :ticket (a sold-out
+// answer, no row, would end the client: the tables hold enough tickets).
+std::string pgbench_script(const PostgresContext& context) {
+  return pgbench_operation_id() + context.begin + ";\n" + take_sql(context.tables) + " \\gset\n" +
+         pgbench_record_sale(context, ":ticket") + "COMMIT;\n";
+}
+
 }  // namespace
 
 std::unique_ptr<StoreSetup> create_postgres_atomic_store(const StoreSpec& spec) {
-  return create_postgres_setup(spec, {PostgresLayout::kCounter, "read-committed", &open_store});
+  return create_postgres_setup(spec, {PostgresLayout::kCounter, "read-committed", &open_store, &pgbench_script});
 }
 
 }  // namespace ticketsim

@@ -114,7 +114,10 @@ bool PgConnection::reconnect() {
 
 bool connection_lost(const PgConnection& connection, const PgResult& result) {
   std::string_view state = result.sqlstate();
-  return connection.broken() || state.starts_with("57P") || state.starts_with("08");
+  // No SQLSTATE: the error is libpq's own, no answer came ("server closed
+  // the connection unexpectedly" on a connection idle when the server
+  // died, which libpq need not mark bad).
+  return connection.broken() || state.empty() || state.starts_with("57P") || state.starts_with("08");
 }
 
 PgResult PgConnection::exec_prepared(const std::string& name, std::initializer_list<std::string_view> parameters) {

@@ -111,9 +111,9 @@ class PgConnection {
   std::vector<Statement> remembered_;  // made again by reconnect()
 };
 
-// SQLSTATEs (and none at all) that mean the server went away: the
-// connection is broken, or the server is shutting down (class 57P) or
-// cannot be reached (class 08).
+// Whether a failed `result` means the server went away: the connection is
+// broken, no answer came (no SQLSTATE: libpq's own error), or the server is
+// shutting down (class 57P) or cannot be reached (class 08).
 bool connection_lost(const PgConnection& connection, const PgResult& result);
 
 // The tables of one run, named from its run id, so that runs on one server

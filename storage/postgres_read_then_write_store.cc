@@ -13,15 +13,21 @@ enum class Guard {
   kAdvisory,   // pg_advisory_xact_lock first
 };
 
+std::string read_sql(const PostgresTables& tables, Guard guard) {
+  return fmt::format("SELECT remaining FROM {} WHERE id = 1{}", tables.inventory,
+                     guard == Guard::kRowLock ? " FOR UPDATE" : "");
+}
+
+std::string write_sql(const PostgresTables& tables) {
+  return fmt::format("UPDATE {} SET remaining = $1 WHERE id = 1", tables.inventory);
+}
+
 class ReadThenWriteStore final : public PostgresStore {
  public:
   ReadThenWriteStore(const PostgresContext& context, Guard guard) : PostgresStore(context), guard_(guard) {
     const PostgresTables& tables = context.tables;
-    connection().prepare("read",
-                         fmt::format("SELECT remaining FROM {} WHERE id = 1{}", tables.inventory,
-                                     guard == Guard::kRowLock ? " FOR UPDATE" : ""),
-                         0);
-    connection().prepare("write", fmt::format("UPDATE {} SET remaining = $1 WHERE id = 1", tables.inventory), 1);
+    connection().prepare("read", read_sql(tables, guard), 0);
+    connection().prepare("write", write_sql(tables), 1);
     if (guard == Guard::kAdvisory) connection().prepare("lock", "SELECT pg_advisory_xact_lock($1)", 1);
   }
 
@@ -52,6 +58,14 @@ std::unique_ptr<Store> open_store(const PostgresContext& context) {
   return std::make_unique<ReadThenWriteStore>(context, guard);
 }
 
+// attempt() for pgbench, with the row lock: \gset puts the count read in
+// :remaining; the tables hold enough tickets never to reach 0.
+std::string pgbench_for_update_script(const PostgresContext& context) {
+  return pgbench_operation_id() + context.begin + ";\n" + read_sql(context.tables, Guard::kRowLock) +
+         " \\gset\n\\set left :remaining - 1\n" + pgbench_line(write_sql(context.tables), {":left"}) + ";\n" +
+         pgbench_record_sale(context, ":remaining") + "COMMIT;\n";
+}
+
 }  // namespace
 
 std::unique_ptr<StoreSetup> create_postgres_read_write_store(const StoreSpec& spec) {
@@ -59,7 +73,8 @@ std::unique_ptr<StoreSetup> create_postgres_read_write_store(const StoreSpec& sp
 }
 
 std::unique_ptr<StoreSetup> create_postgres_for_update_store(const StoreSpec& spec) {
-  return create_postgres_setup(spec, {PostgresLayout::kCounter, "read-committed", &open_store<Guard::kRowLock>});
+  return create_postgres_setup(spec, {PostgresLayout::kCounter, "read-committed", &open_store<Guard::kRowLock>,
+                                     &pgbench_for_update_script});
 }
 
 std::unique_ptr<StoreSetup> create_postgres_serializable_store(const StoreSpec& spec) {

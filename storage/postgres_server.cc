@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -44,6 +45,8 @@ constexpr auto kReadyTimeout = std::chrono::seconds(60);
 constexpr auto kInitdbTimeout = std::chrono::seconds(120);
 constexpr auto kStopTimeout = std::chrono::seconds(15);
 
+constexpr const char* kDebianBindir = "/usr/lib/postgresql/15/bin";
+
 bool executable(const std::filesystem::path& path) { return ::access(path.c_str(), X_OK) == 0; }
 
 bool holds_server(const std::filesystem::path& dir) {
@@ -68,20 +71,45 @@ pid_t spawn(const ExecArgs& command, const PostgresServer::User& user, const std
 
 }  // namespace
 
-std::filesystem::path postgres_bindir() {
-  std::filesystem::path reported;
+namespace {
+
+// The first of `pg_config --bindir` and Debian's /usr/lib/postgresql/15/bin
+// that `holds` accepts; empty when neither does. `reported` is what
+// pg_config said, for the message.
+std::filesystem::path find_bindir(const std::function<bool(const std::filesystem::path&)>& holds,
+                                  std::filesystem::path& reported) {
   if (FILE* pipe = ::popen("pg_config --bindir 2>/dev/null", "r")) {
     char line[4096] = {};
     if (std::fgets(line, sizeof line, pipe)) reported = one_line(line);
     ::pclose(pipe);
   }
-  if (holds_server(reported)) return reported;
-  const std::filesystem::path debian = "/usr/lib/postgresql/15/bin";
-  if (holds_server(debian)) return debian;
-  throw StoreError(fmt::format("cannot start the embedded PostgreSQL server: no initdb and postgres in {}{} (install "
+  if (!reported.empty() && holds(reported)) return reported;
+  if (holds(kDebianBindir)) return kDebianBindir;
+  return {};
+}
+
+std::string not_found_in(const std::filesystem::path& reported) {
+  return fmt::format("{}{}", reported.empty() ? "" : reported.string() + " (pg_config --bindir) nor in ",
+                     kDebianBindir);
+}
+
+}  // namespace
+
+std::filesystem::path postgres_bindir() {
+  std::filesystem::path reported;
+  std::filesystem::path found = find_bindir(&holds_server, reported);
+  if (!found.empty()) return found;
+  throw StoreError(fmt::format("cannot start the embedded PostgreSQL server: no initdb and postgres in {} (install "
                                "postgresql-15, or name a server with a conninfo)",
-                               reported.empty() ? "" : reported.string() + " (pg_config --bindir) nor in ",
-                               debian.string()));
+                               not_found_in(reported)));
+}
+
+std::filesystem::path postgres_program(const std::string& name) {
+  std::filesystem::path reported;
+  std::filesystem::path found =
+      find_bindir([&](const std::filesystem::path& dir) { return executable(dir / name); }, reported);
+  if (!found.empty()) return found / name;
+  throw StoreError(fmt::format("no {} in {} (install postgresql-client-15)", name, not_found_in(reported)));
 }
 
 // The server's own directory: the cluster (data/), its socket, its logs.

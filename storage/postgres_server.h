@@ -37,6 +37,10 @@ struct PostgresServerOptions {
 // version's), else /usr/lib/postgresql/15/bin. Throws StoreError.
 std::filesystem::path postgres_bindir();
 
+// PostgreSQL's program `name` (pgbench, from postgresql-client-15), looked
+// for where postgres_bindir() looks. Throws StoreError.
+std::filesystem::path postgres_program(const std::string& name);
+
 class PostgresServer {
  public:
   // Makes the directory, runs initdb and starts the server, and waits until

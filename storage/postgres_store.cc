@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <thread>
 
 #include <fmt/format.h>
@@ -13,35 +14,78 @@
 
 namespace ticketsim {
 
-PostgresStore::PostgresStore(const PostgresContext& context)
-    : context_(context), connection_(context.conninfo),
-      random_(static_cast<std::uint64_t>(::getpid()) * 0x9e3779b97f4a7c15ULL) {
-  const StoreOptions& options = context_.options;
+namespace {
+
+// The settings every buyer's session makes, as name and value.
+std::vector<std::pair<std::string, std::string>> session_settings(const StoreOptions& options) {
   // A lock wait (a row lock, the advisory lock) ends at lock_timeout with
   // SQLSTATE 55P03: the run is stuck, as with the other strategies' locks.
   auto timeout_ms = std::max<std::int64_t>(
       1, std::chrono::duration_cast<std::chrono::milliseconds>(options.lock_timeout).count());
-  connection_.session(fmt::format("SET lock_timeout = {}", timeout_ms));
-  // Per session, so that it holds on a server the user named as well.
-  connection_.session(fmt::format("SET synchronous_commit = {}", options.postgres_synchronous_commit));
+  // synchronous_commit per session, so that it holds on a server the user
+  // named as well.
+  return {{"lock_timeout", std::to_string(timeout_ms)},
+          {"synchronous_commit", options.postgres_synchronous_commit}};
+}
+
+}  // namespace
+
+std::string record_sale_sql(const PostgresTables& tables) {
+  return fmt::format("INSERT INTO {} (ticket, buyer_pid, operation_id) VALUES ($1, $2, $3)", tables.sales);
+}
+
+std::string pgbench_line(std::string_view sql, std::initializer_list<std::string_view> variables) {
+  std::string line;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    std::size_t digits = i + 1;
+    while (digits < sql.size() && std::isdigit(static_cast<unsigned char>(sql[digits]))) ++digits;
+    if (sql[i] != '$' || digits == i + 1) {
+      line += sql[i];
+      continue;
+    }
+    std::size_t n = std::stoul(std::string(sql.substr(i + 1, digits - i - 1)));
+    if (n < 1 || n > variables.size()) throw StoreError(fmt::format("pgbench_line: no variable for ${}", n));
+    line += variables.begin()[n - 1];
+    i = digits - 1;
+  }
+  return line;
+}
+
+std::string pgbench_operation_id() { return "\\set operation_id random(1, 1000000000000)\n"; }
+
+std::string pgbench_record_sale(const PostgresContext& context, std::string_view ticket_variable) {
+  return pgbench_line(record_sale_sql(context.tables), {ticket_variable, ":client_id", ":operation_id"}) + ";\n";
+}
+
+PostgresStore::PostgresStore(const PostgresContext& context)
+    : context_(context), connection_(context.conninfo),
+      random_(static_cast<std::uint64_t>(::getpid()) * 0x9e3779b97f4a7c15ULL) {
+  for (const auto& [name, value] : session_settings(context_.options)) {
+    connection_.session(fmt::format("SET {} = {}", name, value));
+  }
   const PostgresTables& tables = context_.tables;
   if (context_.layout == PostgresLayout::kTicketRows) {
     connection_.prepare("search", fmt::format("SELECT count(*) FROM {}", tables.tickets), 0);
   } else {
     connection_.prepare("search", fmt::format("SELECT remaining FROM {} WHERE id = 1", tables.inventory), 0);
   }
-  connection_.prepare("record_sale",
-                      fmt::format("INSERT INTO {} (ticket, buyer_pid, operation_id) VALUES ($1, $2, $3)", tables.sales),
-                      3);
+  connection_.prepare("record_sale", record_sale_sql(tables), 3);
 }
 
 SearchResult PostgresStore::search() {
-  if (connection_.broken() && !reconnect()) return {Outcome::kTimeout, 0};
-  PgResult result = connection_.exec_prepared("search");
-  if (!result.ok() || result.rows() != 1) {
+  // A search the server's crash cut off (a buyer late to its first search,
+  // the monitor) is made again on a new connection: a read changes nothing.
+  // Past lock_timeout without a server it timed out, as a purchase does.
+  for (int tries = 1;; ++tries) {
+    if (connection_.broken() && !reconnect()) return {Outcome::kTimeout, 0};
+    PgResult result = connection_.exec_prepared("search");
+    if (result.ok() && result.rows() == 1) return {Outcome::kOk, result.integer(0, 0)};
+    if (tries < 3 && connection_lost(connection_, result)) {
+      if (!connection_.broken() && !reconnect()) return {Outcome::kTimeout, 0};
+      continue;
+    }
     return {result.sqlstate() == kLockNotAvailable ? Outcome::kTimeout : Outcome::kError, 0};
   }
-  return {Outcome::kOk, result.integer(0, 0)};
 }
 
 PgResult PostgresStore::record_sale(std::int64_t ticket, const BuyRequest& request) {
@@ -203,6 +247,18 @@ class PostgresSetup final : public StoreSetup {
     if (server_) server_->resume();
   }
   std::int32_t server_pid() const override { return server_ ? server_->pid() : 0; }
+
+  std::optional<LoadToolWorkload> load_tool_workload() const override {
+    if (!strategy_.pgbench_script) return std::nullopt;
+    LoadToolWorkload workload{"pgbench", strategy_.pgbench_script(context_), context_.conninfo, {}};
+    // The buyers' SETs, as options of each pgbench session.
+    std::string options;
+    for (const auto& [name, value] : session_settings(context_.options)) {
+      options += fmt::format("{}-c {}={}", options.empty() ? "" : " ", name, value);
+    }
+    workload.environment.push_back("PGOPTIONS=" + options);
+    return workload;
+  }
 
   FinalState inspect() override {
     FinalState state;

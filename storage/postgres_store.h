@@ -83,7 +83,25 @@ struct PostgresStrategy {
   PostgresLayout layout = PostgresLayout::kCounter;
   std::string_view isolation = "read-committed";  // its own level, unless the scenario names one
   std::unique_ptr<Store> (*open)(const PostgresContext& context) = nullptr;
+  // The purchase as a pgbench script (pgbench -M prepared): the same
+  // statements, in the same transaction, as the store's; null: none.
+  std::string (*pgbench_script)(const PostgresContext& context) = nullptr;
 };
+
+// The ledger's INSERT: $1 ticket, $2 buyer pid, $3 operation id.
+std::string record_sale_sql(const PostgresTables& tables);
+
+// `sql` with each $n replaced by the n-th of `variables` (":ticket"): a
+// prepared statement as a line of a pgbench script, which pgbench -M
+// prepared sends as the same statement with parameters.
+std::string pgbench_line(std::string_view sql, std::initializer_list<std::string_view> variables);
+
+// The script's first line and its ledger INSERT, which every strategy's
+// script shares: an operation id drawn for the sale, and the sale of
+// `ticket_variable` (":ticket") recorded with pgbench's client id for the
+// buyer's pid.
+std::string pgbench_operation_id();
+std::string pgbench_record_sale(const PostgresContext& context, std::string_view ticket_variable);
 
 // The setup every PostgreSQL strategy uses: with no conninfo in the options,
 // a PostgresServer of its own; the run's tables, made here and dropped when

@@ -201,6 +201,17 @@ class ServerUnreachable : public StoreError {
   using StoreError::StoreError;
 };
 
+// A purchase as the server's own load tool runs it (pgbench for
+// PostgreSQL): `ticketsim bench` runs that tool with as many clients as
+// buyers, on the same server and the same statements, and holds the buyers
+// against it.
+struct LoadToolWorkload {
+  std::string tool;                      // "pgbench"
+  std::string script;                    // the purchase, one transaction, in the tool's language
+  std::string conninfo;                  // the server, as the tool reaches it
+  std::vector<std::string> environment;  // NAME=value: the session settings every buyer makes
+};
+
 // Owns one run's store: its files and named objects. Made in the parent
 // before fork; its destructor removes every named object it created.
 class StoreSetup {
@@ -238,6 +249,10 @@ class StoreSetup {
   virtual void resume_server() {}
   // The server's main process (the postmaster), or 0.
   virtual std::int32_t server_pid() const { return 0; }
+
+  // The purchase for the server's own load tool, on this setup's tables;
+  // nullopt when no tool can run it.
+  virtual std::optional<LoadToolWorkload> load_tool_workload() const { return std::nullopt; }
 
   static constexpr std::int64_t kMonitor = -1;
 };

@@ -721,3 +721,48 @@ TEST_CASE("read bounds stay in the store's range: a sold-out answer after an ove
   CHECK(below.count(Anomaly::kStaleReads) == 0);
   CHECK(below.count(Anomaly::kPhantomReads) == 0);
 }
+
+TEST_CASE("a ticket sold again after the server crash lost its sale is a lost sale, not a duplicate") {
+  // Buyer b's operation o is b * 10 + o in the store's ledger. The server
+  // crashed at +20 ms and was back at +30 ms, forgetting the sale of #3 it
+  // had acknowledged at +10 ms; the store then sold #3 again at +40 ms.
+  const std::int64_t stride = 10;
+  auto run = [&](const std::vector<std::vector<Operation>>& operations, std::vector<std::uint64_t> listed) {
+    std::vector<BuyerHistory> buyers;
+    for (std::size_t b = 0; b < operations.size(); ++b) buyers.push_back({pid(static_cast<int>(b)), operations[b], ""});
+    FinalState state = remaining(2);
+    state.ledger_sales = static_cast<std::int64_t>(listed.size());
+    std::vector<LedgerSale> ledger;
+    for (std::uint64_t id : listed) ledger.push_back({3, id});
+    state.ledger = ledger;
+    return check_history({buyers, 3, state, kOrigin, stride, {{kOrigin + 20 * kMs, kOrigin + 30 * kMs}}});
+  };
+  SUBCASE("the lost sale's buyer first") {
+    CheckResult result = run({{sale(0, 10, 3)}, {sale(40, 50, 3)}}, {10});
+    require_only(result, {Anomaly::kLostAcknowledgedSales});
+    CHECK(result.count(Anomaly::kLostAcknowledgedSales) == 1);
+    CHECK(contains(example(result, Anomaly::kLostAcknowledgedSales),
+                   "sale of #3 acknowledged at +10.0 ms (buyer 101) was lost in the server crash at +20.0 ms"));
+  }
+  SUBCASE("the resale's buyer first") {
+    CheckResult result = run({{sale(40, 50, 3)}, {sale(0, 10, 3)}}, {0});
+    require_only(result, {Anomaly::kLostAcknowledgedSales});
+    CHECK(contains(example(result, Anomaly::kLostAcknowledgedSales), "(buyer 102) was lost in the server crash"));
+  }
+  SUBCASE("the resale began before the crash, and was tried again once the server was back") {
+    CheckResult result = run({{sale(0, 10, 3)}, {sale(5, 50, 3)}}, {10});
+    require_only(result, {Anomaly::kLostAcknowledgedSales});
+  }
+  SUBCASE("a sale of a ticket the store still held is a duplicate, whatever became of it later") {
+    // #3 is held by buyer 101's sale, in the ledger; buyer 102's later sale
+    // of #3 (then lost) sold a ticket that was not free.
+    CheckResult result = run({{sale(0, 10, 3)}, {sale(40, 50, 3)}}, {0});
+    CHECK(result.count(Anomaly::kDuplicateTickets) == 1);
+    CHECK(result.count(Anomaly::kLostAcknowledgedSales) == 1);
+  }
+  SUBCASE("a third sale of the resold ticket is a duplicate of the resale") {
+    CheckResult result = run({{sale(0, 10, 3)}, {sale(40, 50, 3)}, {sale(60, 70, 3)}}, {10, 20});
+    CHECK(result.count(Anomaly::kDuplicateTickets) == 1);
+    CHECK(contains(example(result, Anomaly::kDuplicateTickets), "buyers 102 and 103 both sold ticket #3"));
+  }
+}

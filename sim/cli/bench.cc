@@ -21,7 +21,9 @@ class BenchCommand : public Command {
   explicit BenchCommand(CLI::App& parent)
       : Command(parent.add_subcommand("bench", "Measure each limit and the simulator against it, with budgets")) {
     app()->add_option("--strategies", options_.strategies, "Strategies to measure (default: all)")->delimiter(',');
-    app()->add_option("--buyers", options_.buyers, "Buyer counts (default 1,2,8,32)")->delimiter(',');
+    app()->add_option("--buyers", options_.buyers,
+                      "Buyer counts (default 1,2,8,32; against a server's load tool such as pgbench, 1,8,32)")
+        ->delimiter(',');
     app()->add_option("--seconds", options_.seconds, "Rough length of each measurement")->check(CLI::Range(0.01, 60.0));
     app()->add_option("--spawn-buyers", options_.spawn_buyers, "Buyers for the spawn budget")
         ->check(CLI::Range(1, 32768));
@@ -38,6 +40,7 @@ class BenchCommand : public Command {
     Scenario scenario;
     if (!options_.strategies.empty()) set_strategies(scenario, options_.strategies, "--strategies");
     if (!options_.buyers.empty()) set_buyer_counts(scenario, options_.buyers, "--buyers");
+    if (app()->count("--buyers") > 0) options_.tool_buyers = options_.buyers;
     check_exports(exports_, is_bench_export_format, ".json, .csv or .md");
     if (postgres_) {
       set_postgres_conninfo(scenario, *postgres_, "--postgres");
