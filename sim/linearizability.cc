@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "storage/words.h"
+
 namespace ticketsim {
 namespace {
 
@@ -35,7 +37,11 @@ class Search {
   Search(std::vector<SearchOp> ops, std::int64_t initial, std::optional<std::int64_t> final_count,
          std::chrono::steady_clock::time_point deadline, std::size_t memory_bytes)
       : ops_(std::move(ops)), initial_(initial), final_(final_count), deadline_(deadline),
-        memory_bytes_(memory_bytes), words_(ops_.size() / 64 + 1), lifted_(words_, 0) {}
+        memory_bytes_(memory_bytes), lifted_(ops_.size() / 64 + 1, 0) {
+    // In the order they were invoked: the operations lifted are then mostly
+    // a prefix of them, and the memo keeps only what lies beyond it.
+    std::stable_sort(ops_.begin(), ops_.end(), [](const SearchOp& a, const SearchOp& b) { return a.call < b.call; });
+  }
 
   Answer run() {
     build_list();
@@ -59,6 +65,8 @@ class Search {
         flip(op);
         state = frame.state;
         max_call = frame.max_call;
+        prefix_ = frame.prefix;
+        high_ = frame.high;
         required_left += ops_[op].step != Step::kMaybe;
         relink(op);
         entry = next_[frame.entry];
@@ -67,10 +75,13 @@ class Search {
       std::size_t op = op_of(entry);
       std::optional<std::int64_t> after = apply(ops_[op], state, max_call);
       if (after) {
+        std::size_t prefix = prefix_, high = high_;
         flip(op);
+        high_ = std::max(high_, op + 1);
+        while (prefix_ < ops_.size() && bit(prefix_)) ++prefix_;
         if (remember(*after)) {
           if (memory_used_ > memory_bytes_) return Answer::kBudget;
-          stack_.push_back({entry, state, max_call});
+          stack_.push_back({entry, state, max_call, prefix, high});
           state = *after;
           max_call = std::max(max_call, ops_[op].call);
           required_left -= ops_[op].step != Step::kMaybe;
@@ -79,6 +90,7 @@ class Search {
           continue;
         }
         flip(op);
+        prefix_ = prefix, high_ = high;
       }
       entry = next_[entry];
     }
@@ -178,13 +190,17 @@ class Search {
     return x ^ (x >> 31);
   }
 
-  // Records (lifted set, state); false if it was seen before.
+  // Records (lifted set, state); false if it was seen before. The set is
+  // kept as how long the prefix of operations all lifted is, and the words
+  // of the bitset from there to the last one lifted.
   bool remember(std::int64_t state) {
     std::size_t offset = arena_.size();
-    arena_.insert(arena_.end(), lifted_.begin(), lifted_.end());
+    std::size_t first = prefix_ / 64, last = (high_ + 63) / 64;
+    arena_.push_back(prefix_);
     arena_.push_back(static_cast<std::uint64_t>(state));
+    if (first < last) arena_.insert(arena_.end(), lifted_.begin() + first, lifted_.begin() + last);
     std::uint64_t hash = hash_ ^ zobrist(ops_.size() + static_cast<std::size_t>(state & 0xffffff));
-    if (!seen_.insert({hash, offset}).second) {
+    if (!seen_.insert({hash, offset, arena_.size() - offset}).second) {
       arena_.resize(offset);
       return false;
     }
@@ -194,7 +210,8 @@ class Search {
 
   struct Key {
     std::uint64_t hash;
-    std::size_t offset;  // into arena_: the lifted words, then the state
+    std::size_t offset;  // into arena_: the prefix, the state, the words beyond the prefix
+    std::size_t length;
   };
   struct KeyHash {
     std::size_t operator()(const Key& key) const { return key.hash; }
@@ -204,14 +221,17 @@ class Search {
     bool operator()(const Key& a, const Key& b) const {
       const std::uint64_t* x = search->arena_.data() + a.offset;
       const std::uint64_t* y = search->arena_.data() + b.offset;
-      return a.hash == b.hash && std::equal(x, x + search->words_ + 1, y);
+      return a.hash == b.hash && a.length == b.length && std::equal(x, x + a.length, y);
     }
   };
 
+  // What lifting an operation changed, to be put back.
   struct Frame {
     std::size_t entry;
     std::int64_t state;
     std::int64_t max_call;
+    std::size_t prefix;
+    std::size_t high;
   };
 
   std::vector<SearchOp> ops_;
@@ -219,8 +239,9 @@ class Search {
   std::optional<std::int64_t> final_;
   std::chrono::steady_clock::time_point deadline_;
   std::size_t memory_bytes_;
-  std::size_t words_;
   std::vector<std::uint64_t> lifted_;
+  std::size_t prefix_ = 0;  // operations 0 .. prefix_-1 are all lifted
+  std::size_t high_ = 0;    // one past the last operation lifted
   std::uint64_t hash_ = 0;
   std::vector<std::size_t> next_, prev_;
   std::vector<bool> has_return_;
@@ -394,8 +415,8 @@ LinearizabilityResult check_linearizability(const LinearizabilityInput& input) {
   }
   std::int64_t pending = std::count_if(prefix.begin(), prefix.end(), [cut](const SearchOp& op) { return op.ret > cut; });
   std::string text = fmt::format(
-      "no sequential sale explains the history up to {} ({} operations completed, {} pending){}: {}",
-      at(cut, input.origin_ns), result.prefix_operations - pending, pending,
+      "no sequential sale from {} explains the history up to {} ({} operations completed, {} pending){}: {}",
+      plural(input.tickets, "ticket"), at(cut, input.origin_ns), result.prefix_operations - pending, pending,
       bisected ? "" : " (a shorter prefix may fail too: the budget ran out before it was found)",
       culprit ? describe(input, culprit->ref) : std::string("its last operation"));
   constexpr std::size_t kNamed = 4;

@@ -281,6 +281,29 @@ def test_malformed(tmp):
     print(f"ok: {len(MALFORMED)} malformed files refused")
 
 
+def test_compare(tmp):
+    scenario = tmp / "compare.toml"
+    scenario.write_text(SMALL.format(strategy="plain"))
+    directory = tmp / "histories"
+    compare = ticketsim("compare", scenario, "--strategies", "plain,named-mutex", "--runs", 1, "--history", directory)
+    if compare.returncode != 0:
+        return fail(f"compare --history: exited {compare.returncode}: {compare.stderr.strip()}")
+    files = sorted(path.name for path in directory.iterdir())
+    if files != ["named-mutex-4-buyers-run1.jsonl", "plain-4-buyers-run1.jsonl"]:
+        fail(f"compare --history: wrote {files}")
+    for name in files:
+        check = ticketsim("check", directory / name)
+        if check.returncode not in (0, 1) or not check.stdout.startswith("ticketsim"):
+            fail(f"compare --history: check {name} exited {check.returncode}: {check.stderr.strip()}")
+    again = ticketsim("compare", scenario, "--strategies", "plain", "--runs", 1, "--history", directory)
+    if again.returncode != 2 or "exists" not in again.stderr:
+        fail(f"compare --history into a directory holding its files: exited {again.returncode}: {again.stderr}")
+    same = ticketsim("run", scenario, "--json", tmp / "x.jsonl", "--history", tmp / "x.jsonl")
+    if same.returncode != 2 or "named by both --json and --history" not in same.stderr:
+        fail(f"run --json and --history one file: exited {same.returncode}: {same.stderr.strip()}")
+    print("ok: compare --history")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="history-test-") as directory:
         tmp = pathlib.Path(directory)
@@ -288,6 +311,7 @@ def main():
         test_planted(tmp)
         test_seed(tmp)
         test_edn(tmp)
+        test_compare(tmp)
         test_round_trips(tmp)
     if failures:
         print(f"{len(failures)} failed")

@@ -162,6 +162,11 @@ nlohmann::json result_json(const Result& result) {
     buyers.push_back(std::move(entry));
   }
   json["buyers"] = std::move(buyers);
+  if (const std::optional<LinearizabilityResult>& lin = result.linearizability) {
+    json["linearizability"] = {{"answer", linearizability_name(lin->answer)}, {"explanation", lin->explanation},
+                               {"operations", lin->operations}, {"configurations", lin->configurations},
+                               {"elapsed_s", lin->elapsed_s}};
+  }
   return json;
 }
 
@@ -173,6 +178,20 @@ Result result_from_json(const nlohmann::json& json, const std::string& where) {
   }
   Result result;
   result.ticketsim_version = json_text(json, "ticketsim_version", where);
+  if (json.contains("linearizability")) {
+    const nlohmann::json& lin = json_object(json, "linearizability", where);
+    std::string inside = where + ": linearizability";
+    std::string answer = json_text(lin, "answer", inside);
+    LinearizabilityResult read;
+    read.answer = answer == "linearizable"       ? Linearizability::kLinearizable
+                  : answer == "not linearizable" ? Linearizability::kNotLinearizable
+                                                 : Linearizability::kUnknown;
+    read.explanation = json_text(lin, "explanation", inside);
+    read.operations = json_integer(lin, "operations", inside);
+    read.configurations = json_integer(lin, "configurations", inside);
+    read.elapsed_s = json_number(lin, "elapsed_s", inside);
+    result.linearizability = read;
+  }
   Scenario& scenario = result.scenario;
   const nlohmann::json& about = json_object(json, "scenario", where);
   scenario.name = json_text(about, "name", where + ": scenario");
