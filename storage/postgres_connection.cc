@@ -56,6 +56,10 @@ PgConnection::PgConnection(const std::string& conninfo) {
     PQfinish(conn_);
     throw StoreError(fmt::format("PostgreSQL: {}", message));
   }
+  // The server's notices ("terminating connection due to immediate shutdown
+  // command" from a crash fault, once per buyer) would land in the middle of
+  // the report on stderr; what they announce reaches the buyer as an error.
+  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
 }
 
 PgConnection::~PgConnection() { PQfinish(conn_); }

@@ -310,6 +310,9 @@ TEST_CASE("the crash scenarios end as they expect, named-mutex stuck on its dead
     Outcome run = run_ticketsim({"run", entry.path().string(), "--json", json});
     CAPTURE(run.out);
     CHECK(run.status == 0);
+    // Nothing but the report: no server notice ("terminating connection due
+    // to immediate shutdown") from a buyer's connection on stderr.
+    CHECK(run.err == "");
     nlohmann::json result = nlohmann::json::parse(slurp(json));
     if (result["expected_verdict"] == "stuck") {
       CHECK(result["verdict"] == "stuck");
