@@ -32,12 +32,6 @@ void futex_wake(std::atomic<std::uint32_t>* word, int count) {
 
 }  // namespace
 
-std::int64_t monotonic_ns() {
-  timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-}
-
 std::size_t SharedHistory::bytes_needed(std::int64_t buyers, std::int64_t capacity) {
   if (buyers < 0 || capacity < 0) return 0;
   std::size_t slots, operations, records, bytes;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/process.h"
 #include "storage/store.h"
 
 namespace ticketsim {
@@ -142,8 +143,5 @@ class SharedHistory {
   Operation* operations_;
   MonitorSample* monitor_;
 };
-
-// CLOCK_MONOTONIC in nanoseconds (a vDSO call, not a system call).
-std::int64_t monotonic_ns();
 
 }  // namespace ticketsim

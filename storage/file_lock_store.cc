@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "storage/locked_json_store.h"
+#include "storage/process.h"
 
 namespace ticketsim {
 namespace {
@@ -23,11 +24,6 @@ void on_alarm(int) {}
 
 FileLockWaitHook wait_hook = nullptr;
 
-std::int64_t monotonic_ns() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-}
 
 timeval to_timeval(std::chrono::nanoseconds duration) {
   std::int64_t us = std::max<std::int64_t>((duration.count() + 999) / 1000, 1);  // rounded up; 0 would disarm

@@ -65,9 +65,13 @@ class PostgresServer {
   // A crash: an immediate shutdown (SIGQUIT to the postmaster, as `pg_ctl
   // stop -m immediate`: every process ends at once, nothing is flushed),
   // then a start from the same data directory (crash recovery replays what
-  // reached the WAL files). Returns once it accepts connections. Throws
-  // StoreError. Forks: call it while no thread runs.
-  void crash_and_restart();
+  // reached the WAL files). A crash-tuned server's WAL writer is held first
+  // (hold_wal_writer). Returns once it accepts connections, with the moment
+  // (monotonic_ns) the server began to die. Throws StoreError. Forks: call
+  // it while no thread runs.
+  std::int64_t crash_and_restart();
+  // How long a planned crash holds the WAL writer first (hold_wal_writer).
+  static constexpr std::chrono::milliseconds kWalWriterHold{50};
   // SIGSTOP to the postmaster, then to each of its children (found in
   // /proc: the postmaster, stopped first, forks no more); resume() sends
   // SIGCONT to them all. resume() is harmless when nothing is paused.
@@ -85,6 +89,7 @@ class PostgresServer {
   // Starts the postmaster on the initialized cluster and waits until it
   // accepts connections.
   void start_postmaster();
+  void hold_wal_writer();
 
   // initdb succeeded: a failure after it is the server's, not the account's,
   // and another account would fail the same way.

@@ -241,7 +241,11 @@ class PostgresSetup final : public StoreSetup {
 
   std::unique_ptr<Store> open(std::int64_t /*buyer*/) override { return strategy_.open(context_); }
 
-  void crash_server() override { own_server("crash").crash_and_restart(); }
+  std::int64_t crash_server() override { return own_server("crash").crash_and_restart(); }
+  std::string crash_words() const override {
+    return fmt::format("the WAL writer held for {} ms, then an immediate shutdown",
+                       PostgresServer::kWalWriterHold.count());
+  }
   void pause_server() override { own_server("pause").pause(); }
   void resume_server() override {
     if (server_) server_->resume();

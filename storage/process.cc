@@ -1,5 +1,7 @@
 #include "storage/process.h"
 
+#include <time.h>
+
 #include <fstream>
 #include <string>
 
@@ -16,6 +18,12 @@ bool process_ended(std::int32_t pid) {
   if (close == std::string::npos || close + 2 >= line.size()) return true;
   char state = line[close + 2];
   return state == 'Z' || state == 'X';
+}
+
+std::int64_t monotonic_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
 }
 
 }  // namespace ticketsim

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "storage/process.h"
 #include "storage/server_process.h"
 #include "storage/store.h"
 
@@ -129,9 +130,11 @@ void RedisServer::stop() {
   pid_ = 0;
 }
 
-void RedisServer::crash_and_restart() {
+std::int64_t RedisServer::crash_and_restart() {
+  std::int64_t killed = monotonic_ns();
   stop();
   start();
+  return killed;
 }
 
 void RedisServer::pause() {

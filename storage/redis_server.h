@@ -51,7 +51,7 @@ class RedisServer {
   // start from the same directory: Redis loads the append-only file, or
   // else the last snapshot. Returns once it answers. Throws StoreError.
   // Forks: call it while no thread runs.
-  void crash_and_restart();
+  std::int64_t crash_and_restart();
   // SIGSTOP and SIGCONT to the server (and to what it forked, a snapshot's
   // child). resume() is harmless when nothing is paused.
   void pause();

@@ -241,10 +241,13 @@ class StoreSetup {
   // one only), from the parent while the buyers run. crash_server: an
   // immediate shutdown (every server process ends at once, nothing is
   // flushed), then a restart from the same data directory; returns once it
-  // accepts connections again. pause_server: SIGSTOP to every process of the
+  // accepts connections again, with the CLOCK_MONOTONIC time (ns) at which
+  // the server was killed. pause_server: SIGSTOP to every process of the
   // server; resume_server: SIGCONT to them, harmless when not paused.
   // Throw StoreError when there is no such server.
-  virtual void crash_server() { throw StoreError("this store has no server of its own to crash"); }
+  virtual std::int64_t crash_server() { throw StoreError("this store has no server of its own to crash"); }
+  // What crash_server does, in the report's words.
+  virtual std::string crash_words() const { return "immediate shutdown"; }
   virtual void pause_server() { throw StoreError("this store has no server of its own to pause"); }
   virtual void resume_server() {}
   // The server's main process (the postmaster), or 0.
