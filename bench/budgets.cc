@@ -23,21 +23,31 @@
 #include "sim/stats.h"
 #include "storage/postgres_server.h"
 #include "storage/postgres_store.h"
+#include "storage/redis_server.h"
+#include "storage/redis_store.h"
 #include "storage/store.h"
 
 namespace ticketsim {
 namespace {
 
+// The servers the bench's stores use: the user's, or the bench's embedded ones.
+void set_servers(StoreSpec& spec, const BenchOptions& options, const RunOptions& run_options) {
+  spec.options.postgres_conninfo = options.postgres_conninfo;
+  spec.options.postgres_server = run_options.postgres_server;
+  spec.options.redis_url = options.redis_url;
+  spec.options.redis_server = run_options.redis_server;
+}
+
 double seconds_since(std::int64_t start_ns) { return static_cast<double>(monotonic_ns() - start_ns) * 1e-9; }
 
 // The limit of a strategy: its store work in a tight loop, one process, no
 // concurrency control. Purchases per second.
-double baseline_rate(const StrategyInfo& strategy, const std::filesystem::path& parent, double seconds,
-                     const RunOptions& run_options, const std::string& conninfo) {
+double baseline_rate(const StrategyInfo& strategy, const std::filesystem::path& parent, const BenchOptions& options,
+                     const RunOptions& run_options) {
+  const double seconds = options.seconds;
   RunDirectory dir(parent);
   StoreSpec spec{dir.path(), fmt::format("bench-{}-{}", getpid(), strategy.name), 1'000'000'000, 1, {}, {}, false};
-  spec.options.postgres_conninfo = conninfo;
-  spec.options.postgres_server = run_options.postgres_server;
+  set_servers(spec, options, run_options);
   std::unique_ptr<StoreSetup> setup = strategy.create(spec);
   std::unique_ptr<Store> store = setup->open_baseline();
   BuyRequest request{.buyer_pid = getpid()};
@@ -65,10 +75,11 @@ Scenario bench_scenario(std::string_view strategy, std::int64_t buyers, std::int
 
 // Sales per second of the simulator: `buyers` processes, no delay.
 double simulator_rate(std::string_view strategy, std::int64_t buyers, std::int64_t total, const RunOptions& run_options,
-                      const std::string& conninfo) {
+                      const BenchOptions& options) {
   std::int64_t attempts = std::max<std::int64_t>(1, total / buyers);
   Scenario scenario = bench_scenario(strategy, buyers, attempts);
-  scenario.postgres_conninfo = conninfo;
+  scenario.postgres_conninfo = options.postgres_conninfo;
+  scenario.redis_url = options.redis_url;
   RunRecord record = run_scenario(scenario, run_options);
   Result result = make_result(record);
   if (result.verdict != Verdict::kValid && find_strategy(strategy)->expected_correct()) {
@@ -92,18 +103,19 @@ std::optional<Figure> load_tool_figure(const StrategyInfo& strategy, std::int64_
     RunDirectory dir(parent);
     StoreSpec spec{dir.path(), fmt::format("bench-tool-{}-{}-{}", getpid(), buyers, round), tickets, buyers, {}, {},
                    false};
-    spec.options.postgres_conninfo = options.postgres_conninfo;
-    spec.options.postgres_server = run_options.postgres_server;
+    set_servers(spec, options, run_options);
     std::unique_ptr<StoreSetup> setup = strategy.create(spec);
     std::optional<LoadToolWorkload> workload = setup->load_tool_workload();
     if (!workload) return std::nullopt;
     tool = find_load_tool(workload->tool);
     if (!tool) return std::nullopt;
     LoadToolRun run = tool->run(*workload, buyers, seconds, dir.path());
-    // The tool did what a purchase does: one ticket and one ledger row per
-    // transaction it counted (a transaction -T cut off counts neither).
+    // The tool did what a purchase does: one ticket (and one ledger row,
+    // where the strategy keeps one) per transaction it counted (a
+    // transaction -T cut off counts neither).
     FinalState after = setup->inspect();
-    if (after.ledger_sales != run.transactions || after.remaining != tickets - run.transactions) {
+    if ((strategy.keeps_ledger && after.ledger_sales != run.transactions) ||
+        after.remaining != tickets - run.transactions) {
       throw RunError(fmt::format("{}: {} transactions, but the ledger holds {} sales and {} tickets were taken",
                                  tool->name, run.transactions, after.ledger_sales.value_or(0),
                                  tickets - after.remaining));
@@ -111,13 +123,14 @@ std::optional<Figure> load_tool_figure(const StrategyInfo& strategy, std::int64_
     setup.reset();  // its tables dropped before the buyers run
     tool_rates.push_back(run.per_second);
     auto purchases = static_cast<std::int64_t>(run.per_second * seconds);
-    our_rates.push_back(simulator_rate(strategy.name, buyers, std::max(purchases, buyers), run_options,
-                                       options.postgres_conninfo));
+    our_rates.push_back(simulator_rate(strategy.name, buyers, std::max(purchases, buyers), run_options, options));
   }
   double ours = median(our_rates);
   double theirs = median(tool_rates);
   return Figure{fmt::format("{} at {} buyers against {}", strategy.name, buyers, tool->name), ours, "sales/s",
-                fmt::format("{}, same statements", tool->describe(buyers, seconds)), theirs, ours / theirs, 0.9};
+                fmt::format("{}, same {}", tool->describe(buyers, seconds),
+                            strategy.server_kind == ServerKind::kRedis ? "command" : "statements"),
+                theirs, ours / theirs, 0.9};
 }
 
 // Seconds to fork `count` processes that exit at once, and wait for them.
@@ -208,6 +221,18 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
     server_options.max_connections = most + 10;
     run_options.postgres_server = std::make_shared<PostgresServer>(server_options);
   }
+  bool redis = std::any_of(strategies().begin(), strategies().end(), [&](const StrategyInfo& strategy) {
+    return selected(strategy) && strategy.server && strategy.server_kind == ServerKind::kRedis;
+  });
+  if (redis && !options.redis_url.empty()) {
+    check_redis_server(options.redis_url);
+  } else if (redis) {
+    // One embedded server for every Redis measurement, redis-benchmark's too.
+    progress("starting an embedded Redis server");
+    RedisServerOptions server_options;
+    server_options.parent = dir;
+    run_options.redis_server = std::make_shared<RedisServer>(server_options);
+  }
 
   for (const StrategyInfo& strategy : strategies()) {
     if (!options.strategies.empty() &&
@@ -215,14 +240,14 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
       continue;
     }
     progress(fmt::format("{}: one process, no concurrency control", strategy.name));
-    double limit = baseline_rate(strategy, dir, options.seconds, run_options, options.postgres_conninfo);
+    double limit = baseline_rate(strategy, dir, options, run_options);
     std::string limit_name = strategy.transactional ? "one connection, same statements" : "one process, no lock, same file";
     report.figures.push_back({fmt::format("{}: one process, no concurrency control", strategy.name), limit,
                               "purchases/s", "", 0, 0, std::nullopt});
     auto total = static_cast<std::int64_t>(limit * options.seconds);
     for (std::int64_t buyers : options.buyers) {
       progress(fmt::format("{} at {} buyers", strategy.name, buyers));
-      double rate = simulator_rate(strategy.name, buyers, std::max(total, buyers), run_options, options.postgres_conninfo);
+      double rate = simulator_rate(strategy.name, buyers, std::max(total, buyers), run_options, options);
       std::optional<double> budget;
       if (buyers == 8 && strategy.expected_correct()) budget = strategy.transactional ? 0.7 : 0.85;
       report.figures.push_back({fmt::format("{} at {} buyers", strategy.name, buyers), rate, "sales/s", limit_name,

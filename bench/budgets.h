@@ -22,8 +22,9 @@ struct BenchOptions {
   std::filesystem::path peer;                       // the Python peer; empty: no peer
   std::string ticketsim;                            // this program, for whole-command timing
   std::string postgres_conninfo;                    // the user's server (--postgres); empty: an embedded one
+  std::string redis_url;                            // the user's server (--redis); empty: an embedded one
   // Buyer counts at which a strategy with a load tool (pgbench) is held
-  // against that tool, each the median of `tool_rounds` alternations.
+  // against that tool (pgbench, redis-benchmark), each the median of `tool_rounds` alternations.
   std::vector<std::int64_t> tool_buyers = {1, 8, 32};
   int tool_rounds = 3;
 };

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "bench/pgbench.h"
+#include "bench/redis_benchmark.h"
 #include "sim/errors.h"
 #include "sim/runner.h"
 #include "storage/postgres_connection.h"
@@ -24,6 +25,7 @@ namespace {
 // One entry per tool.
 const LoadTool kLoadTools[] = {
     {.name = "pgbench", .describe = &describe_pgbench, .run = &run_pgbench},
+    {.name = "redis-benchmark", .describe = &describe_redis_benchmark, .run = &run_redis_benchmark},
 };
 
 // The last non-empty line of `output`, for a message.

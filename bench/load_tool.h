@@ -1,6 +1,6 @@
-// The load tools servers ship (pgbench for PostgreSQL), as `ticketsim bench`
-// runs them: a strategy's purchase (StoreSetup::load_tool_workload), with as
-// many clients as buyers, on the same server, in the same run, so that the
+// The load tools servers ship (pgbench for PostgreSQL, redis-benchmark for
+// Redis), as `ticketsim bench` runs them: a strategy's purchase
+// (StoreSetup::load_tool_workload), with as many clients as buyers, on the same server, in the same run, so that the
 // buyers' sales/s can be held against the tool's transactions/s. One entry
 // per tool; the tool a workload names is the one that runs it.
 #pragma once
@@ -24,7 +24,7 @@ struct LoadToolRun {
 };
 
 struct LoadTool {
-  std::string_view name;  // the LoadToolWorkload::tool it runs: "pgbench"
+  std::string_view name;  // the LoadToolWorkload::tool it runs: "pgbench", "redis-benchmark"
   // "pgbench -n -M prepared -c 8 -j 2 -T 1": the command line, for the report.
   std::string (*describe)(std::int64_t clients, int seconds);
   // Runs `workload` with `clients` clients for `seconds` (`scratch`: a

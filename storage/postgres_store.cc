@@ -254,7 +254,7 @@ class PostgresSetup final : public StoreSetup {
 
   std::optional<LoadToolWorkload> load_tool_workload() const override {
     if (!strategy_.pgbench_script) return std::nullopt;
-    LoadToolWorkload workload{"pgbench", strategy_.pgbench_script(context_), context_.conninfo, {}};
+    LoadToolWorkload workload{"pgbench", strategy_.pgbench_script(context_), context_.conninfo, {}, {}};
     // The buyers' SETs, as options of each pgbench session.
     std::string options;
     for (const auto& [name, value] : session_settings(context_.options)) {

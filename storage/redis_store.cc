@@ -155,6 +155,23 @@ class RedisSetup final : public StoreSetup {
   }
   std::int32_t server_pid() const override { return server_ ? server_->pid() : 0; }
 
+  std::optional<LoadToolWorkload> load_tool_workload() const override {
+    if (!strategy_.bench_command) return std::nullopt;
+    LoadToolWorkload workload{"redis-benchmark", {}, {}, {}, {}};
+    const RedisAddress& address = context_.address;
+    if (!address.socket.empty()) {
+      workload.arguments = {"-s", address.socket};
+    } else {
+      workload.arguments = {"-h", address.host, "-p", std::to_string(address.port)};
+    }
+    workload.arguments.insert(workload.arguments.end(), {"--dbnum", std::to_string(address.db)});
+    if (!address.password.empty()) workload.arguments.insert(workload.arguments.end(), {"-a", address.password});
+    RedisConnection connection(address, std::chrono::seconds(10));
+    std::vector<std::string> command = strategy_.bench_command(connection, context_.keys);
+    workload.arguments.insert(workload.arguments.end(), command.begin(), command.end());
+    return workload;
+  }
+
   FinalState inspect() override {
     FinalState state;
     try {

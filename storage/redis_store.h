@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "storage/redis_connection.h"
 #include "storage/store.h"
@@ -76,6 +77,9 @@ class RedisStore : public Store {
 struct RedisStrategy {
   bool ledger = false;  // its purchases append to the sales list
   std::unique_ptr<Store> (*open)(const RedisContext& context) = nullptr;
+  // The purchase as one command for redis-benchmark, on a connection to
+  // the run's server (it may load a script); nullptr: none.
+  std::vector<std::string> (*bench_command)(RedisConnection& connection, const RedisKeys& keys) = nullptr;
 };
 
 // The setup every Redis strategy uses: with no URL in the options, a

@@ -206,10 +206,13 @@ class ServerUnreachable : public StoreError {
 // buyers, on the same server and the same statements, and holds the buyers
 // against it.
 struct LoadToolWorkload {
-  std::string tool;                      // "pgbench"
-  std::string script;                    // the purchase, one transaction, in the tool's language
-  std::string conninfo;                  // the server, as the tool reaches it
+  std::string tool;                      // "pgbench", "redis-benchmark"
+  std::string script;                    // pgbench: the purchase, one transaction, in its language
+  std::string conninfo;                  // pgbench: the server, as the tool reaches it
   std::vector<std::string> environment;  // NAME=value: the session settings every buyer makes
+  // redis-benchmark: the server's options (-s socket or -h/-p, --dbnum, -a),
+  // then the purchase's command and its arguments.
+  std::vector<std::string> arguments;
 };
 
 // Owns one run's store: its files and named objects. Made in the parent

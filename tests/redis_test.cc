@@ -28,6 +28,8 @@
 #include "tests/server_test_helpers.h"
 #include "tests/temp_dir.h"
 
+#include "bench/redis_benchmark.h"
+#include "sim/errors.h"
 #include "sim/result.h"
 #include "sim/runner.h"
 #include "storage/redis_connection.h"
@@ -474,4 +476,32 @@ TEST_CASE("crash-redis-durable: appendonly = yes keeps every acknowledged sale")
   CHECK(result.check.resolved_sold + result.check.resolved_unsold == result.check.indeterminate);
   REQUIRE(result.final_state.ledger_sales);
   CHECK(*result.final_state.ledger_sales == result.check.sold + result.check.resolved_sold);
+}
+
+TEST_CASE("redis-benchmark runs the strategy's own command: the count falls by every request it says it ran") {
+  TempDir dir;
+  const std::int64_t tickets = 1'000'000'000'000;
+  for (const char* name : {"redis-lua", "redis-decr"}) {
+    CAPTURE(name);
+    std::unique_ptr<StoreSetup> setup = find_strategy(name)->create(spec_on(dir, tickets));
+    std::optional<LoadToolWorkload> workload = setup->load_tool_workload();
+    REQUIRE(workload);
+    CHECK(workload->tool == "redis-benchmark");
+    LoadToolRun run = run_redis_benchmark(*workload, 2, 1, dir.path);
+    CHECK(run.transactions > 0);
+    CHECK(run.per_second > 0);
+    FinalState state = setup->inspect();
+    CHECK(state.remaining == tickets - run.transactions);
+    if (std::string(name) == "redis-lua") CHECK(state.ledger_sales == std::optional<std::int64_t>(run.transactions));
+  }
+  // A purchase redis-benchmark is not given: the setup says so.
+  CHECK_FALSE(find_strategy("redis-watch")->create(spec_on(dir, 10))->load_tool_workload());
+}
+
+TEST_CASE("redis-benchmark's --csv output is read for its requests per second") {
+  CHECK(parse_redis_benchmark_output(
+            "\"test\",\"rps\",\"avg_latency_ms\",\"min_latency_ms\"\n\"DECR k\",\"7936.51\",\"0.098\",\"0.016\"\n") ==
+        doctest::Approx(7936.51));
+  CHECK_THROWS_AS(parse_redis_benchmark_output("Could not connect to Redis at /x.sock: No such file or directory\n"),
+                  RunError);
 }

@@ -12,6 +12,7 @@
 #include "sim/errors.h"
 #include "sim/scenario.h"
 #include "storage/postgres_store.h"
+#include "storage/redis_store.h"
 
 namespace ticketsim {
 namespace {
@@ -22,7 +23,7 @@ class BenchCommand : public Command {
       : Command(parent.add_subcommand("bench", "Measure each limit and the simulator against it, with budgets")) {
     app()->add_option("--strategies", options_.strategies, "Strategies to measure (default: all)")->delimiter(',');
     app()->add_option("--buyers", options_.buyers,
-                      "Buyer counts (default 1,2,8,32; against a server's load tool such as pgbench, 1,8,32)")
+                      "Buyer counts (default 1,2,8,32; against a server's load tool, pgbench or redis-benchmark, 1,8,32)")
         ->delimiter(',');
     app()->add_option("--seconds", options_.seconds, "Rough length of each measurement")->check(CLI::Range(0.01, 60.0));
     app()->add_option("--spawn-buyers", options_.spawn_buyers, "Buyers for the spawn budget")
@@ -31,6 +32,9 @@ class BenchCommand : public Command {
     app()->add_option("--postgres", postgres_,
                       "The PostgreSQL server for the postgres strategies, as a libpq conninfo; default: one "
                       "ticketsim starts");
+    app()->add_option("--redis", redis_,
+                      "The Redis server for the redis strategies, as redis://host:port/db or "
+                      "unix:///path/to/redis.sock; default: one ticketsim starts");
     app()->add_flag("--no-peer", no_peer_, "Leave out the Python peer");
     app()->add_option("--export", exports_, "Write the figures to FILE (.json, .csv or .md); repeatable");
   }
@@ -47,6 +51,15 @@ class BenchCommand : public Command {
       options_.postgres_conninfo = scenario.postgres_conninfo;
       try {
         check_postgres_server(options_.postgres_conninfo);  // before any measurement
+      } catch (const ServerUnreachable& e) {
+        throw InputError(e.what());
+      }
+    }
+    if (redis_) {
+      set_redis_url(scenario, *redis_, "--redis");
+      options_.redis_url = scenario.redis_url;
+      try {
+        check_redis_server(options_.redis_url);  // before any measurement
       } catch (const ServerUnreachable& e) {
         throw InputError(e.what());
       }
@@ -70,6 +83,7 @@ class BenchCommand : public Command {
   std::vector<std::string> exports_;
   bool no_peer_ = false;
   std::optional<std::string> postgres_;
+  std::optional<std::string> redis_;
 };
 
 }  // namespace
