@@ -86,6 +86,10 @@ void PgConnection::session(const std::string& sql) {
 
 bool PgConnection::send(const std::string& sql) { return PQsendQuery(conn_, sql.c_str()) == 1; }
 
+bool PgConnection::send_prepared(const std::string& name) {
+  return PQsendQueryPrepared(conn_, name.c_str(), 0, nullptr, nullptr, nullptr, 0) == 1;
+}
+
 PgResult PgConnection::receive() {
   PgResult first;
   bool have = false;

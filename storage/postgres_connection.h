@@ -80,6 +80,8 @@ class PgConnection {
   // Sends `sql` without waiting for its answer; false when it could not be
   // sent (the connection is gone). receive() then reads the answer.
   bool send(const std::string& sql);
+  // send() for prepared statement `name`, without parameters.
+  bool send_prepared(const std::string& name);
   PgResult receive();
   // After the server dropped the connection: one try at a new one, with
   // every session() setting and prepared statement made again. False when

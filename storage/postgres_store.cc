@@ -70,6 +70,10 @@ PostgresStore::PostgresStore(const PostgresContext& context)
     connection_.prepare("search", fmt::format("SELECT remaining FROM {} WHERE id = 1", tables.inventory), 0);
   }
   connection_.prepare("record_sale", record_sale_sql(tables), 3);
+  // BEGIN and COMMIT prepared as well, as pgbench -M prepared has them: the
+  // server parses and plans neither again on every purchase.
+  connection_.prepare("begin", context_.begin, 0);
+  connection_.prepare("commit", "COMMIT", 0);
 }
 
 SearchResult PostgresStore::search() {
@@ -108,7 +112,7 @@ BuyResult PostgresStore::buy(const BuyRequest& request) {
     if (connection_.broken() && !reconnect()) return ended(Outcome::kTimeout);
     PostgresAttempt tried;
     bool cut_off = false;  // the server went away before the COMMIT was sent
-    PgResult begin = connection_.exec(context_.begin);
+    PgResult begin = connection_.exec_prepared("begin");
     if (!begin.ok()) {
       cut_off = connection_lost(connection_, begin);
       tried = PostgresAttempt::failed(std::move(begin));
@@ -117,7 +121,7 @@ BuyResult PostgresStore::buy(const BuyRequest& request) {
       if (tried.kind == PostgresAttempt::Kind::kFailed) cut_off = connection_lost(connection_, tried.failure);
       if (tried.kind == PostgresAttempt::Kind::kDone) {
         // COMMIT sent, then the fault point, then its answer read.
-        if (!connection_.send("COMMIT")) {
+        if (!connection_.send_prepared("commit")) {
           cut_off = true;  // never sent: nothing was committed
         } else {
           if (request.hook) request.hook->after_commit_sent();
