@@ -88,49 +88,68 @@ double simulator_rate(std::string_view strategy, std::int64_t buyers, std::int64
   return result.metrics.sales_per_s;
 }
 
-// The strategy's buyers against its server's load tool (bench/load_tool.h)
-// at `buyers` clients: the tool for whole seconds on fresh tables that hold
-// more tickets than it can sell, then as many purchases by the buyers as
-// the tool made in that time, on fresh tables of their own; `rounds` times
-// in turn, and the medians. Nullopt when no tool runs the purchase.
+// The strategy's load tool (bench/load_tool.h) at `clients` for whole
+// seconds, on fresh tables that hold more tickets than it can sell, checked
+// against what it did to them. Nullopt when no tool runs the purchase.
+std::optional<LoadToolRun> load_tool_run(const StrategyInfo& strategy, std::int64_t clients, int seconds, int round,
+                                         const BenchOptions& options, const RunOptions& run_options,
+                                         const std::filesystem::path& parent, const LoadTool*& tool) {
+  const std::int64_t tickets = 1'000'000'000'000;
+  RunDirectory dir(parent);
+  StoreSpec spec{dir.path(), fmt::format("bench-tool-{}-{}-{}", getpid(), clients, round), tickets, clients, {}, {},
+                 false};
+  set_servers(spec, options, run_options);
+  std::unique_ptr<StoreSetup> setup = strategy.create(spec);
+  std::optional<LoadToolWorkload> workload = setup->load_tool_workload();
+  if (!workload) return std::nullopt;
+  tool = find_load_tool(workload->tool);
+  if (!tool) return std::nullopt;
+  LoadToolRun run = tool->run(*workload, clients, seconds, dir.path());
+  // The tool did what a purchase does: one ticket (and one ledger row, where
+  // the strategy keeps one) per transaction it counted (a transaction -T cut
+  // off counts neither).
+  FinalState after = setup->inspect();
+  if ((strategy.keeps_ledger && after.ledger_sales != run.transactions) ||
+      after.remaining != tickets - run.transactions) {
+    throw RunError(fmt::format("{}: {} transactions, but the ledger holds {} sales and {} tickets were taken",
+                               tool->name, run.transactions, after.ledger_sales.value_or(0),
+                               tickets - after.remaining));
+  }
+  return run;  // its tables dropped with the setup, before anything else runs
+}
+
+// The strategy's buyers against its server's load tool at `buyers` clients,
+// `rounds` times. In a round the tool runs for whole seconds and the buyers
+// make as many purchases as it made in that time (in the first round; after
+// it, as many as in the round before), each on fresh tables of its own; the
+// tool first in even rounds and the buyers first in odd ones, so that
+// neither always runs on a server (and a machine) the other has just left.
+// The figure is the median of the rounds' ratios: other work on the machine
+// moves both sides of a round alike, and a noisy round is outvoted.
 std::optional<Figure> load_tool_figure(const StrategyInfo& strategy, std::int64_t buyers, const BenchOptions& options,
                                        const RunOptions& run_options, const std::filesystem::path& parent) {
   const int seconds = std::max(1, static_cast<int>(std::ceil(options.seconds)));
-  const std::int64_t tickets = 1'000'000'000'000;
   const LoadTool* tool = nullptr;
-  std::vector<double> tool_rates, our_rates;
+  std::vector<double> tool_rates, our_rates, ratios;
+  std::int64_t purchases = 0;
+  auto ours = [&] { return simulator_rate(strategy.name, buyers, std::max(purchases, buyers), run_options, options); };
   for (int round = 0; round < options.tool_rounds; ++round) {
-    RunDirectory dir(parent);
-    StoreSpec spec{dir.path(), fmt::format("bench-tool-{}-{}-{}", getpid(), buyers, round), tickets, buyers, {}, {},
-                   false};
-    set_servers(spec, options, run_options);
-    std::unique_ptr<StoreSetup> setup = strategy.create(spec);
-    std::optional<LoadToolWorkload> workload = setup->load_tool_workload();
-    if (!workload) return std::nullopt;
-    tool = find_load_tool(workload->tool);
-    if (!tool) return std::nullopt;
-    LoadToolRun run = tool->run(*workload, buyers, seconds, dir.path());
-    // The tool did what a purchase does: one ticket (and one ledger row,
-    // where the strategy keeps one) per transaction it counted (a
-    // transaction -T cut off counts neither).
-    FinalState after = setup->inspect();
-    if ((strategy.keeps_ledger && after.ledger_sales != run.transactions) ||
-        after.remaining != tickets - run.transactions) {
-      throw RunError(fmt::format("{}: {} transactions, but the ledger holds {} sales and {} tickets were taken",
-                                 tool->name, run.transactions, after.ledger_sales.value_or(0),
-                                 tickets - after.remaining));
-    }
-    setup.reset();  // its tables dropped before the buyers run
-    tool_rates.push_back(run.per_second);
-    auto purchases = static_cast<std::int64_t>(run.per_second * seconds);
-    our_rates.push_back(simulator_rate(strategy.name, buyers, std::max(purchases, buyers), run_options, options));
+    std::optional<double> our_rate;
+    if (round % 2 == 1) our_rate = ours();  // as many purchases as the tool made in the round before
+    std::optional<LoadToolRun> run = load_tool_run(strategy, buyers, seconds, round, options, run_options, parent, tool);
+    if (!run) return std::nullopt;
+    purchases = static_cast<std::int64_t>(run->per_second * seconds);
+    if (!our_rate) our_rate = ours();
+    tool_rates.push_back(run->per_second);
+    our_rates.push_back(*our_rate);
+    ratios.push_back(*our_rate / run->per_second);
   }
-  double ours = median(our_rates);
-  double theirs = median(tool_rates);
-  return Figure{fmt::format("{} at {} buyers against {}", strategy.name, buyers, tool->name), ours, "sales/s",
-                fmt::format("{}, same {}", tool->describe(buyers, seconds),
-                            strategy.server_kind == ServerKind::kRedis ? "command" : "statements"),
-                theirs, ours / theirs, 0.9};
+  return Figure{fmt::format("{} at {} buyers against {}", strategy.name, buyers, tool->name), median(our_rates),
+                "sales/s",
+                fmt::format("{}, same {}, median of {} alternated rounds",
+                            tool->describe(buyers, seconds),
+                            strategy.server_kind == ServerKind::kRedis ? "command" : "statements", options.tool_rounds),
+                median(tool_rates), median(ratios), 0.9};
 }
 
 // Seconds to fork `count` processes that exit at once, and wait for them.

@@ -26,7 +26,7 @@ struct BenchOptions {
   // Buyer counts at which a strategy with a load tool (pgbench) is held
   // against that tool (pgbench, redis-benchmark), each the median of `tool_rounds` alternations.
   std::vector<std::int64_t> tool_buyers = {1, 8, 32};
-  int tool_rounds = 3;
+  int tool_rounds = 5;
 };
 
 // One measured figure and the limit it is held against.
