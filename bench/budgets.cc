@@ -91,20 +91,20 @@ double simulator_rate(std::string_view strategy, std::int64_t buyers, std::int64
 // The strategy's load tool (bench/load_tool.h) at `clients` for whole
 // seconds, on fresh tables that hold more tickets than it can sell, checked
 // against what it did to them. Nullopt when no tool runs the purchase.
-std::optional<LoadToolRun> load_tool_run(const StrategyInfo& strategy, std::int64_t clients, int seconds, int round,
-                                         const BenchOptions& options, const RunOptions& run_options,
+std::optional<LoadToolRun> load_tool_run(const StrategyInfo& strategy, std::int64_t clients, int threads, int seconds,
+                                         int round, const BenchOptions& options, const RunOptions& run_options,
                                          const std::filesystem::path& parent, const LoadTool*& tool) {
   const std::int64_t tickets = 1'000'000'000'000;
   RunDirectory dir(parent);
-  StoreSpec spec{dir.path(), fmt::format("bench-tool-{}-{}-{}", getpid(), clients, round), tickets, clients, {}, {},
-                 false};
+  StoreSpec spec{dir.path(), fmt::format("bench-tool-{}-{}-{}-{}", getpid(), clients, threads, round), tickets, clients,
+                 {}, {}, false};
   set_servers(spec, options, run_options);
   std::unique_ptr<StoreSetup> setup = strategy.create(spec);
   std::optional<LoadToolWorkload> workload = setup->load_tool_workload();
   if (!workload) return std::nullopt;
   tool = find_load_tool(workload->tool);
   if (!tool) return std::nullopt;
-  LoadToolRun run = tool->run(*workload, clients, seconds, dir.path());
+  LoadToolRun run = tool->run(*workload, clients, threads, seconds, dir.path());
   // The tool did what a purchase does: one ticket (and one ledger row, where
   // the strategy keeps one) per transaction it counted (a transaction -T cut
   // off counts neither).
@@ -124,32 +124,50 @@ std::optional<LoadToolRun> load_tool_run(const StrategyInfo& strategy, std::int6
 // it, as many as in the round before), each on fresh tables of its own; the
 // tool first in even rounds and the buyers first in odd ones, so that
 // neither always runs on a server (and a machine) the other has just left.
-// The figure is the median of the rounds' ratios: other work on the machine
+// A figure is the median of the rounds' ratios: other work on the machine
 // moves both sides of a round alike, and a noisy round is outvoted.
-std::optional<Figure> load_tool_figure(const StrategyInfo& strategy, std::int64_t buyers, const BenchOptions& options,
-                                       const RunOptions& run_options, const std::filesystem::path& parent) {
+// Two figures: against the tool on kLoadToolThreads threads (the budget),
+// and, past that many buyers, against the tool with a thread per client,
+// as the buyers are a process each (no budget: it shows how much of the
+// first figure is the clients' model). Empty when no tool runs the purchase.
+std::vector<Figure> load_tool_figures(const StrategyInfo& strategy, std::int64_t buyers, const BenchOptions& options,
+                                      const RunOptions& run_options, const std::filesystem::path& parent) {
   const int seconds = std::max(1, static_cast<int>(std::ceil(options.seconds)));
+  std::vector<int> threads{kLoadToolThreads};
+  if (buyers > kLoadToolThreads) threads.push_back(static_cast<int>(buyers));
   const LoadTool* tool = nullptr;
-  std::vector<double> tool_rates, our_rates, ratios;
+  std::vector<double> our_rates;
+  std::vector<std::vector<double>> tool_rates(threads.size()), ratios(threads.size());
   std::int64_t purchases = 0;
-  auto ours = [&] { return simulator_rate(strategy.name, buyers, std::max(purchases, buyers), run_options, options); };
   for (int round = 0; round < options.tool_rounds; ++round) {
-    std::optional<double> our_rate;
-    if (round % 2 == 1) our_rate = ours();  // as many purchases as the tool made in the round before
-    std::optional<LoadToolRun> run = load_tool_run(strategy, buyers, seconds, round, options, run_options, parent, tool);
-    if (!run) return std::nullopt;
-    purchases = static_cast<std::int64_t>(run->per_second * seconds);
-    if (!our_rate) our_rate = ours();
-    tool_rates.push_back(run->per_second);
-    our_rates.push_back(*our_rate);
-    ratios.push_back(*our_rate / run->per_second);
+    const bool ours_first = round % 2 == 1;
+    double ours = 0;
+    // As many purchases as the budgeted tool run made in the round before.
+    if (ours_first) ours = simulator_rate(strategy.name, buyers, std::max(purchases, buyers), run_options, options);
+    std::vector<double> rates;
+    for (std::size_t i = 0; i < threads.size(); ++i) {
+      std::size_t t = ours_first ? i : threads.size() - 1 - i;  // the budgeted run next to the buyers'
+      std::optional<LoadToolRun> run =
+          load_tool_run(strategy, buyers, threads[t], seconds, round, options, run_options, parent, tool);
+      if (!run) return {};
+      tool_rates[t].push_back(run->per_second);
+      if (t == 0) purchases = static_cast<std::int64_t>(run->per_second * seconds);
+    }
+    if (!ours_first) ours = simulator_rate(strategy.name, buyers, std::max(purchases, buyers), run_options, options);
+    our_rates.push_back(ours);
+    for (std::size_t t = 0; t < threads.size(); ++t) ratios[t].push_back(ours / tool_rates[t].back());
   }
-  return Figure{fmt::format("{} at {} buyers against {}", strategy.name, buyers, tool->name), median(our_rates),
-                "sales/s",
-                fmt::format("{}, same {}, median of {} alternated rounds",
-                            tool->describe(buyers, seconds),
-                            strategy.server_kind == ServerKind::kRedis ? "command" : "statements", options.tool_rounds),
-                median(tool_rates), median(ratios), 0.9};
+  std::vector<Figure> figures;
+  for (std::size_t t = 0; t < threads.size(); ++t) {
+    figures.push_back(Figure{
+        fmt::format("{} at {} buyers against {}{}", strategy.name, buyers, tool->name,
+                    t == 0 ? "" : fmt::format(", {} threads", threads[t])),
+        median(our_rates), "sales/s",
+        fmt::format("{}, same {}, median of {} alternated rounds", tool->describe(buyers, threads[t], seconds),
+                    strategy.server_kind == ServerKind::kRedis ? "command" : "statements", options.tool_rounds),
+        median(tool_rates[t]), median(ratios[t]), t == 0 ? std::optional<double>(0.9) : std::nullopt});
+  }
+  return figures;
 }
 
 // Seconds to fork `count` processes that exit at once, and wait for them.
@@ -275,9 +293,9 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
     if (!strategy.server) continue;
     for (std::int64_t buyers : options.tool_buyers) {
       progress(fmt::format("{} at {} buyers against its server's load tool", strategy.name, buyers));
-      std::optional<Figure> figure = load_tool_figure(strategy, buyers, options, run_options, dir);
-      if (!figure) break;
-      report.figures.push_back(*figure);
+      std::vector<Figure> figures = load_tool_figures(strategy, buyers, options, run_options, dir);
+      if (figures.empty()) break;
+      report.figures.insert(report.figures.end(), figures.begin(), figures.end());
     }
   }
 

@@ -16,6 +16,10 @@
 
 namespace ticketsim {
 
+// The client threads a tool runs with in the budgeted figure: pgbench's
+// -j 2, as the issue has it (a tool uses no more threads than clients).
+constexpr int kLoadToolThreads = 2;
+
 // What one run of a tool measured.
 struct LoadToolRun {
   double per_second = 0;           // transactions/s, without the initial connection time
@@ -26,11 +30,11 @@ struct LoadToolRun {
 struct LoadTool {
   std::string_view name;  // the LoadToolWorkload::tool it runs: "pgbench", "redis-benchmark"
   // "pgbench -n -M prepared -c 8 -j 2 -T 1": the command line, for the report.
-  std::string (*describe)(std::int64_t clients, int seconds);
-  // Runs `workload` with `clients` clients for `seconds` (`scratch`: a
-  // directory for its files). Throws RunError when the tool cannot be
-  // found or run, or reports a failed transaction.
-  LoadToolRun (*run)(const LoadToolWorkload& workload, std::int64_t clients, int seconds,
+  std::string (*describe)(std::int64_t clients, int threads, int seconds);
+  // Runs `workload` with `clients` clients on `threads` threads for
+  // `seconds` (`scratch`: a directory for its files). Throws RunError when
+  // the tool cannot be found or run, or reports a failed transaction.
+  LoadToolRun (*run)(const LoadToolWorkload& workload, std::int64_t clients, int threads, int seconds,
                      const std::filesystem::path& scratch);
 };
 

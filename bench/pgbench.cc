@@ -11,10 +11,6 @@
 namespace ticketsim {
 namespace {
 
-// Two threads, as the issue and pgbench's own documentation run it on a
-// small machine; pgbench uses no more threads than clients.
-constexpr int kThreads = 2;
-
 // The number after `label` on its line, or nullopt.
 std::optional<double> number_after(std::string_view output, std::string_view label) {
   std::size_t at = output.find(label);
@@ -28,8 +24,8 @@ std::optional<double> number_after(std::string_view output, std::string_view lab
 
 }  // namespace
 
-std::string describe_pgbench(std::int64_t clients, int seconds) {
-  return fmt::format("pgbench -n -M prepared -c {} -j {} -T {}", clients, kThreads, seconds);
+std::string describe_pgbench(std::int64_t clients, int threads, int seconds) {
+  return fmt::format("pgbench -n -M prepared -c {} -j {} -T {}", clients, threads, seconds);
 }
 
 LoadToolRun parse_pgbench_output(std::string_view output) {
@@ -45,7 +41,7 @@ LoadToolRun parse_pgbench_output(std::string_view output) {
   return run;
 }
 
-LoadToolRun run_pgbench(const LoadToolWorkload& workload, std::int64_t clients, int seconds,
+LoadToolRun run_pgbench(const LoadToolWorkload& workload, std::int64_t clients, int threads, int seconds,
                         const std::filesystem::path& scratch) {
   std::filesystem::path script = scratch / "purchase.sql";
   {
@@ -61,7 +57,7 @@ LoadToolRun run_pgbench(const LoadToolWorkload& workload, std::int64_t clients, 
   }
   // The conninfo as the database name: pgbench expands it as libpq does.
   std::vector<std::string> argv{pgbench.string(), "-n", "-M", "prepared", "-c", std::to_string(clients),
-                                "-j", std::to_string(kThreads), "-T", std::to_string(seconds),
+                                "-j", std::to_string(threads), "-T", std::to_string(seconds),
                                 "-f", script.string(), workload.conninfo};
   // -T ends it; a stuck lock ends at the sessions' lock_timeout.
   std::string output = run_tool(argv, workload.environment, std::chrono::seconds(seconds + 60));

@@ -1,5 +1,5 @@
 // pgbench (postgresql-client-15) as a load tool (bench/load_tool.h):
-// `pgbench -n -M prepared -c N -j 2 -T secs -f script` on the strategy's
+// `pgbench -n -M prepared -c N -j T -T secs -f script` on the strategy's
 // purchase, against the server the buyers use.
 #pragma once
 
@@ -12,8 +12,8 @@
 
 namespace ticketsim {
 
-std::string describe_pgbench(std::int64_t clients, int seconds);
-LoadToolRun run_pgbench(const LoadToolWorkload& workload, std::int64_t clients, int seconds,
+std::string describe_pgbench(std::int64_t clients, int threads, int seconds);
+LoadToolRun run_pgbench(const LoadToolWorkload& workload, std::int64_t clients, int threads, int seconds,
                         const std::filesystem::path& scratch);
 
 // What pgbench printed, read: "number of transactions actually processed:",

@@ -12,25 +12,23 @@ namespace ticketsim {
 namespace {
 
 constexpr const char* kProgram = "/usr/bin/redis-benchmark";
-// Two threads, as pgbench runs (-j 2); it uses no more than it has clients.
-constexpr int kThreads = 2;
 // The calibration's requests: a fraction of a second at any rate seen here.
 constexpr std::int64_t kCalibration = 2000;
 
 // One redis-benchmark run of `requests` requests; its requests/s.
-double run_once(const LoadToolWorkload& workload, std::int64_t clients, std::int64_t requests,
+double run_once(const LoadToolWorkload& workload, std::int64_t clients, int threads, std::int64_t requests,
                 std::chrono::seconds timeout) {
   std::vector<std::string> argv{kProgram, "-c", std::to_string(clients), "-n", std::to_string(requests),
-                                "--threads", std::to_string(std::min<std::int64_t>(kThreads, clients)), "--csv"};
+                                "--threads", std::to_string(std::min<std::int64_t>(threads, clients)), "--csv"};
   argv.insert(argv.end(), workload.arguments.begin(), workload.arguments.end());
   return parse_redis_benchmark_output(run_tool(argv, workload.environment, timeout));
 }
 
 }  // namespace
 
-std::string describe_redis_benchmark(std::int64_t clients, int seconds) {
+std::string describe_redis_benchmark(std::int64_t clients, int threads, int seconds) {
   return fmt::format("redis-benchmark -c {} --threads {} -n ({} s of requests)", clients,
-                     std::min<std::int64_t>(kThreads, clients), seconds);
+                     std::min<std::int64_t>(threads, clients), seconds);
 }
 
 double parse_redis_benchmark_output(std::string_view output) {
@@ -50,16 +48,16 @@ double parse_redis_benchmark_output(std::string_view output) {
   throw RunError("redis-benchmark: no requests per second (a row after \"test\",\"rps\") in its output");
 }
 
-LoadToolRun run_redis_benchmark(const LoadToolWorkload& workload, std::int64_t clients, int seconds,
+LoadToolRun run_redis_benchmark(const LoadToolWorkload& workload, std::int64_t clients, int threads, int seconds,
                                 const std::filesystem::path& /*scratch*/) {
   // Every request a client has sent is answered, so -n is what ran; the
   // caller holds the server's count against it.
   const std::int64_t calibration = std::max(kCalibration, clients * 100);
-  double rate = run_once(workload, clients, calibration, std::chrono::seconds(60));
+  double rate = run_once(workload, clients, threads, calibration, std::chrono::seconds(60));
   auto requests = std::max(calibration, static_cast<std::int64_t>(std::ceil(rate * seconds)));
   // Twice as slow as calibrated is still well within the limit.
   LoadToolRun run;
-  run.per_second = run_once(workload, clients, requests, std::chrono::seconds(60 + 4 * seconds));
+  run.per_second = run_once(workload, clients, threads, requests, std::chrono::seconds(60 + 4 * seconds));
   run.transactions = calibration + requests;
   return run;
 }

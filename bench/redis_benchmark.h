@@ -1,6 +1,6 @@
 // redis-benchmark (redis-tools) as a load tool (bench/load_tool.h): the
 // strategy's purchase as one command, `redis-benchmark -c N -n COUNT
-// --threads 2 --csv COMMAND...`, against the server the buyers use. It has
+// --threads T --csv COMMAND...`, against the server the buyers use. It has
 // no time limit, so a short calibration run sizes COUNT to the seconds asked.
 #pragma once
 
@@ -13,10 +13,10 @@
 
 namespace ticketsim {
 
-std::string describe_redis_benchmark(std::int64_t clients, int seconds);
+std::string describe_redis_benchmark(std::int64_t clients, int threads, int seconds);
 // `transactions` counts both runs' requests, the calibration's and the
 // measured one's; `per_second` is the measured one's.
-LoadToolRun run_redis_benchmark(const LoadToolWorkload& workload, std::int64_t clients, int seconds,
+LoadToolRun run_redis_benchmark(const LoadToolWorkload& workload, std::int64_t clients, int threads, int seconds,
                                 const std::filesystem::path& scratch);
 
 // Requests per second from what `redis-benchmark --csv` printed: the row

@@ -566,7 +566,7 @@ TEST_CASE("pgbench runs the strategy's own purchase: one ticket and one ledger r
     REQUIRE(workload);
     CHECK(workload->tool == "pgbench");
     CHECK(workload->script.find("COMMIT;") != std::string::npos);
-    LoadToolRun run = run_pgbench(*workload, 2, 1, dir.path);
+    LoadToolRun run = run_pgbench(*workload, 2, kLoadToolThreads, 1, dir.path);
     CHECK(run.transactions > 0);
     CHECK(run.failed == 0);
     CHECK(run.per_second > 0);

@@ -487,7 +487,7 @@ TEST_CASE("redis-benchmark runs the strategy's own command: the count falls by e
     std::optional<LoadToolWorkload> workload = setup->load_tool_workload();
     REQUIRE(workload);
     CHECK(workload->tool == "redis-benchmark");
-    LoadToolRun run = run_redis_benchmark(*workload, 2, 1, dir.path);
+    LoadToolRun run = run_redis_benchmark(*workload, 2, kLoadToolThreads, 1, dir.path);
     CHECK(run.transactions > 0);
     CHECK(run.per_second > 0);
     FinalState state = setup->inspect();
