@@ -36,7 +36,12 @@ inline int processes_in(const std::filesystem::path& dir) {
     std::string name = entry.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     std::ifstream in(entry.path() / "cmdline");
-    std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string line;
+    try {
+      line.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::exception&) {
+      continue;  // it ended while being read (ESRCH): any process on the machine may
+    }
     if (line.find(dir.string()) != std::string::npos) ++count;
   }
   return count;
