@@ -88,7 +88,8 @@ double simulator_rate(std::string_view strategy, std::int64_t buyers, std::int64
   RunRecord record = run_scenario(scenario, run_options);
   Result result = make_result(record);
   if (result.verdict != Verdict::kValid && find_strategy(strategy)->expected_correct()) {
-    throw RunError(fmt::format("{} at {} buyers: the run was {}", strategy, buyers, verdict_name(result.verdict)));
+    throw RunError(
+        fmt::format("{} at {}: the run was {}", strategy, plural(buyers, "buyer"), verdict_name(result.verdict)));
   }
   return result.metrics.sales_per_s;
 }
@@ -192,7 +193,8 @@ void add_strategy_figures(const StrategyInfo& strategy, const BenchOptions& opti
     std::optional<double> budget;
     if (sales_are_throughput(strategy) && (buyers == 1 || buyers == 8 || buyers == 32)) budget = 0.95;
     figures.push_back({fmt::format("{} over the bare loop", at), ours, "sales/s",
-                       fmt::format("bare loop: {}, same store work, nothing else", plural(buyers, "process", "processes")),
+                       fmt::format("bare loop: {}, same store work, nothing else",
+                                   plural(buyers, "process", "processes")),
                        bare, ours / bare, budget});
   }
 }
@@ -207,8 +209,8 @@ void add_seed_load_figures(const BenchOptions& options, const std::filesystem::p
                        options.peer.empty() ? "" : " and the Python peer"));
   RunDirectory scratch(dir);
   std::string scenario = (scratch.path() / "seed500.toml").string();
-  std::ofstream(scenario) << fmt::format("strategy = \"plain\"\ntickets = {}\nbuyers = {}\n[expect]\nverdict = \"invalid\"\n",
-                                         tickets, buyers);
+  std::ofstream(scenario) << fmt::format(
+      "strategy = \"plain\"\ntickets = {}\nbuyers = {}\n[expect]\nverdict = \"invalid\"\n", tickets, buyers);
   std::vector<double> ours_runs, floor_runs, peer_runs;
   std::int64_t crashed = 0, torn = 0;
   for (int i = 0; i < 3; ++i) {
@@ -296,7 +298,7 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
     add_strategy_figures(strategy, options, run_options, dir, progress, report.figures);
     if (!strategy.server) continue;
     for (std::int64_t buyers : options.tool_buyers) {
-      progress(fmt::format("{} at {} buyers against its server's load tool", strategy.name, buyers));
+      progress(fmt::format("{} at {} against its server's load tool", strategy.name, plural(buyers, "buyer")));
       std::optional<Figure> figure = load_tool_figure(strategy, buyers, options, run_options, dir);
       if (!figure) break;
       report.figures.push_back(*figure);

@@ -60,7 +60,8 @@ CheckerSample check_clean_history(std::int64_t operations) {
   std::int64_t peak = status_bytes("VmHWM");
   if (!result.valid()) throw RunError("the checker judged a clean history invalid");
   const auto checked = static_cast<double>(buyers * per_buyer);
-  return {buyers * per_buyer, checked / seconds, static_cast<double>(std::max<std::int64_t>(0, peak - before)) / checked};
+  double grown = static_cast<double>(std::max<std::int64_t>(0, peak - before));
+  return {buyers * per_buyer, checked / seconds, grown / checked};
 }
 
 }  // namespace

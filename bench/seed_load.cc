@@ -31,8 +31,9 @@ std::string slurp(const std::filesystem::path& path) {
 std::string last_line(const std::string& text) {
   std::size_t end = text.find_last_not_of('\n');
   if (end == std::string::npos) return "";
-  std::size_t start = text.rfind('\n', end);
-  return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+  std::size_t newline = text.rfind('\n', end);
+  std::size_t start = newline == std::string::npos ? 0 : newline + 1;
+  return text.substr(start, end - start + 1);
 }
 
 }  // namespace
@@ -108,7 +109,10 @@ PeerRun parse_seed_peer_output(const std::string& out, const std::string& err) {
       counted = true;
     }
   }
-  if (!counted) throw RunError(fmt::format("the Python peer did not say how many buyers crashed: {}", one_line(last_line(out + err))));
+  if (!counted) {
+    throw RunError(fmt::format("the Python peer did not say how many buyers crashed: {}",
+                               one_line(last_line(out + err))));
+  }
   std::istringstream traces(err);
   while (std::getline(traces, line)) {
     if (line.rfind("json.decoder.JSONDecodeError", 0) == 0) ++run.torn_reads;
