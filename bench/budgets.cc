@@ -248,8 +248,8 @@ void add_seed_load_figures(const BenchOptions& options, const std::filesystem::p
   double floor = median(floor_runs);
   figures.push_back({fmt::format("seed's load, {}, {}: wall time", plural(buyers, "buyer"), plural(tickets, "ticket")),
                      ours, "s",
-                     fmt::format("raw fork, exit and wait of {} + one process's {} searches and {} purchases", buyers,
-                                 buyers, tickets),
+                     fmt::format("raw fork, exit and wait of {} + one process's {} searches and purchases", buyers,
+                                 buyers),
                      floor, floor / ours, 1 / 1.3});
   if (options.peer.empty()) return;
   double peer = median(peer_runs);

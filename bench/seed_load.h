@@ -15,8 +15,10 @@ namespace ticketsim {
 double raw_fork_seconds(std::int64_t count);
 
 // Seconds for one process to do the seed's store work on a fresh plain
-// store of `tickets` in a directory under `parent`: `buyers` searches, then
-// purchases until sold out (`tickets` sold, one sold out).
+// store of `tickets` in a directory under `parent`: what each of `buyers`
+// buyers does in the seed's scenario (one attempt each), one after the
+// other: a search, then a purchase (`tickets` sold, the rest sold out).
+// Throws RunError when the store does not end with what those sales leave.
 double seed_store_seconds(const std::filesystem::path& parent, std::int64_t buyers, std::int64_t tickets);
 
 // A command run to its end, its output kept (never shown as it comes).

@@ -47,9 +47,10 @@ TEST_CASE("the checker is timed in a child: it reports every operation it checke
   CHECK(sample.peak_bytes_per_operation >= 0);
 }
 
-TEST_CASE("the seed's store work in one process sells every ticket") {
+TEST_CASE("the seed's store work in one process sells a ticket to each buyer until none is left") {
   TempDir dir;
-  CHECK(seed_store_seconds(dir.path, 20, 10) > 0);
+  CHECK(seed_store_seconds(dir.path, 20, 10) > 0);  // 10 sold, 10 sold out
+  CHECK(seed_store_seconds(dir.path, 5, 10) > 0);   // 5 sold, 5 left
   CHECK(raw_fork_seconds(5) > 0);
 }
 
