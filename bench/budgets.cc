@@ -1,6 +1,5 @@
 #include "bench/budgets.h"
 
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
