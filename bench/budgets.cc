@@ -1,6 +1,5 @@
 #include "bench/budgets.h"
 
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,9 +10,13 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "bench/bare_loop.h"
+#include "bench/checker_growth.h"
 #include "bench/load_tool.h"
+#include "bench/seed_load.h"
 #include "sim/checker.h"
 #include "sim/history.h"
 #include "sim/report/exports.h"
@@ -26,6 +29,7 @@
 #include "storage/redis_server.h"
 #include "storage/redis_store.h"
 #include "storage/store.h"
+#include "storage/words.h"
 
 namespace ticketsim {
 namespace {
@@ -41,20 +45,24 @@ void set_servers(StoreSpec& spec, const BenchOptions& options, const RunOptions&
 double seconds_since(std::int64_t start_ns) { return static_cast<double>(monotonic_ns() - start_ns) * 1e-9; }
 
 // The limit of a strategy: its store work in a tight loop, one process, no
-// concurrency control. Purchases per second.
+// concurrency control. Purchases per second, until `seconds` have passed
+// or the tickets are sold: a million, which a strategy with a row per
+// ticket (postgres-skip-locked) makes in a second or two, where a billion
+// would fill the store directory.
 double baseline_rate(const StrategyInfo& strategy, const std::filesystem::path& parent, const BenchOptions& options,
                      const RunOptions& run_options) {
   const double seconds = options.seconds;
+  const std::int64_t tickets = 1'000'000;
   RunDirectory dir(parent);
-  StoreSpec spec{dir.path(), fmt::format("bench-{}-{}", getpid(), strategy.name), 1'000'000'000, 1, {}, {}, false};
+  StoreSpec spec{dir.path(), fmt::format("bench-{}-{}", getpid(), strategy.name), tickets, 1, {}, {}, false};
   set_servers(spec, options, run_options);
   std::unique_ptr<StoreSetup> setup = strategy.create(spec);
   std::unique_ptr<Store> store = setup->open_baseline();
   BuyRequest request{.buyer_pid = getpid()};
   std::int64_t start = monotonic_ns();
   std::int64_t operations = 0;
-  while (operations < 64 || seconds_since(start) < seconds) {
-    for (int i = 0; i < 64; ++i, ++operations) {
+  while (operations < tickets && (operations < 64 || seconds_since(start) < seconds)) {
+    for (int i = 0; i < 64 && operations < tickets; ++i, ++operations) {
       request.operation_id = static_cast<std::uint64_t>(operations);
       if (store->buy(request).outcome != Outcome::kSold) throw RunError(fmt::format("{}: baseline purchase failed", strategy.name));
     }
@@ -83,7 +91,8 @@ double simulator_rate(std::string_view strategy, std::int64_t buyers, std::int64
   RunRecord record = run_scenario(scenario, run_options);
   Result result = make_result(record);
   if (result.verdict != Verdict::kValid && find_strategy(strategy)->expected_correct()) {
-    throw RunError(fmt::format("{} at {} buyers: the run was {}", strategy, buyers, verdict_name(result.verdict)));
+    throw RunError(
+        fmt::format("{} at {}: the run was {}", strategy, plural(buyers, "buyer"), verdict_name(result.verdict)));
   }
   return result.metrics.sales_per_s;
 }
@@ -170,63 +179,126 @@ std::vector<Figure> load_tool_figures(const StrategyInfo& strategy, std::int64_t
   return figures;
 }
 
-// Seconds to fork `count` processes that exit at once, and wait for them.
-double raw_fork_seconds(std::int64_t count) {
-  std::fflush(nullptr);
-  std::int64_t start = monotonic_ns();
-  std::vector<pid_t> pids;
-  for (std::int64_t i = 0; i < count; ++i) {
-    pid_t pid = fork();
-    if (pid == 0) _exit(0);
-    if (pid < 0) break;
-    pids.push_back(pid);
-  }
-  for (pid_t pid : pids) waitpid(pid, nullptr, 0);
-  return seconds_since(start);
+// Whether a load tool runs the strategy's purchase, asked of a store of one
+// ticket: load_tool_figure's stores hold 10^12, which a strategy with a row
+// per ticket (postgres-skip-locked) would write out before saying it has
+// no tool, filling the store directory.
+bool has_load_tool(const StrategyInfo& strategy, const BenchOptions& options, const RunOptions& run_options,
+                   const std::filesystem::path& parent) {
+  RunDirectory dir(parent);
+  StoreSpec spec{dir.path(), fmt::format("bench-tool-{}", getpid()), 1, 1, {}, {}, false};
+  set_servers(spec, options, run_options);
+  std::optional<LoadToolWorkload> workload = strategy.create(spec)->load_tool_workload();
+  return workload && find_load_tool(workload->tool);
 }
 
-// Operations per second of the checker over a clean history.
-double checker_rate(std::int64_t operations) {
-  const std::int64_t buyers = 8;
-  const std::int64_t per_buyer = operations / buyers;
-  std::vector<std::vector<Operation>> ops(buyers);
-  std::int64_t ticket = buyers * per_buyer;
-  std::int64_t t = 0;
-  for (std::int64_t i = 0; i < per_buyer; ++i) {
-    for (std::int64_t b = 0; b < buyers; ++b, --ticket, t += 2) {
-      ops[b].push_back({t, t + 1, ticket, ticket, 0, OperationKind::kBuy, Outcome::kSold});
+// What a strategy's one-process limit is, in words.
+std::string one_process_limit(const StrategyInfo& strategy) {
+  if (strategy.server) {
+    return strategy.server_kind == ServerKind::kRedis ? "one connection, same commands, no other client"
+                                                      : "one connection, same statements, no other client";
+  }
+  if (strategy.transactional) return "one connection, same statements";
+  if (strategy.has_seller) return "the seller's store work in one process, no queue";
+  return "one process, no lock, same file";
+}
+
+// Whether a strategy's sales are a throughput: not for a racy store on a
+// file (plain), whose torn reads end purchases early.
+bool sales_are_throughput(const StrategyInfo& strategy) { return strategy.expected_correct() || strategy.server; }
+
+// The bare loop at `buyers` (bench/bare_loop.h) on fresh tables or files
+// of its own, each buyer making `purchases`.
+double bare_rate(const StrategyInfo& strategy, std::int64_t buyers, std::int64_t purchases,
+                 const BenchOptions& options, const RunOptions& run_options, const std::filesystem::path& parent) {
+  RunDirectory dir(parent);
+  StoreSpec spec{dir.path(), fmt::format("bench-bare-{}-{}", getpid(), buyers), buyers * purchases, buyers, {}, {},
+                 false};
+  set_servers(spec, options, run_options);
+  std::unique_ptr<StoreSetup> setup = strategy.create(spec);
+  return bare_loop_rate(*setup, strategy, buyers, purchases);
+}
+
+// ticketsim at each buyer count against the one-process limit (what the
+// lock costs: information) and against the bare loop (what ticketsim
+// costs: budgeted), each the median of `options.rounds` alternations with
+// the same purchases per buyer.
+void add_strategy_figures(const StrategyInfo& strategy, const BenchOptions& options, const RunOptions& run_options,
+                          const std::filesystem::path& dir, const std::function<void(const std::string&)>& progress,
+                          std::vector<Figure>& figures) {
+  progress(fmt::format("{}: one process, no concurrency control", strategy.name));
+  double limit = baseline_rate(strategy, dir, options, run_options);
+  figures.push_back({fmt::format("{}: one process, no concurrency control", strategy.name), limit, "purchases/s", "",
+                     0, 0, std::nullopt});
+  auto total = static_cast<std::int64_t>(limit * options.seconds);
+  for (std::int64_t buyers : options.buyers) {
+    std::string at = fmt::format("{} at {}", strategy.name, plural(buyers, "buyer"));
+    progress(fmt::format("{}, against the bare loop", at));
+    std::int64_t purchases = std::max<std::int64_t>(1, total / buyers);
+    std::vector<double> bare_rates, our_rates;
+    for (int round = 0; round < options.rounds; ++round) {
+      bare_rates.push_back(bare_rate(strategy, buyers, purchases, options, run_options, dir));
+      our_rates.push_back(simulator_rate(strategy.name, buyers, buyers * purchases, run_options, options));
     }
+    double ours = median(our_rates);
+    double bare = median(bare_rates);
+    figures.push_back({at, ours, "sales/s", one_process_limit(strategy), limit, ours / limit, std::nullopt});
+    std::optional<double> budget;
+    if (sales_are_throughput(strategy) && (buyers == 1 || buyers == 8 || buyers == 32)) budget = 0.95;
+    figures.push_back({fmt::format("{} over the bare loop", at), ours, "sales/s",
+                       fmt::format("bare loop: {}, same store work, nothing else",
+                                   plural(buyers, "process", "processes")),
+                       bare, ours / bare, budget});
   }
-  std::vector<BuyerHistory> histories;
-  for (std::int64_t b = 0; b < buyers; ++b) histories.push_back({static_cast<std::int32_t>(b + 1), ops[b], {}});
-  FinalState final_state;
-  std::int64_t start = monotonic_ns();
-  CheckResult result = check_history({histories, buyers * per_buyer, final_state, 0, 0, {}});
-  double seconds = seconds_since(start);
-  if (!result.valid()) throw RunError("the checker judged a clean history invalid");
-  return static_cast<double>(buyers * per_buyer) / seconds;
 }
 
-// Wall seconds of a command, run to its end.
-double command_seconds(const std::vector<std::string>& argv) {
-  std::fflush(nullptr);
-  std::int64_t start = monotonic_ns();
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
+// The seed's load (500 buyers, 300 tickets, plain) run whole by ticketsim,
+// against its floor and against the Python peer, alternated three times,
+// medians; and the peer's children that crashed.
+void add_seed_load_figures(const BenchOptions& options, const std::filesystem::path& dir,
+                           const std::function<void(const std::string&)>& progress, std::vector<Figure>& figures) {
+  const std::int64_t buyers = 500, tickets = 300;
+  progress(fmt::format("the seed's load at {} buyers: ticketsim, its floor{}", buyers,
+                       options.peer.empty() ? "" : " and the Python peer"));
+  RunDirectory scratch(dir);
+  std::string scenario = (scratch.path() / "seed500.toml").string();
+  std::ofstream(scenario) << fmt::format(
+      "strategy = \"plain\"\ntickets = {}\nbuyers = {}\n[expect]\nverdict = \"invalid\"\n", tickets, buyers);
+  std::vector<double> ours_runs, floor_runs, peer_runs;
+  std::int64_t crashed = 0, torn = 0;
+  for (int i = 0; i < 3; ++i) {
+    CommandRun ours = run_command({options.ticketsim, "run", scenario, "--store-dir", dir.string()}, scratch.path());
+    if (!WIFEXITED(ours.status) || (WEXITSTATUS(ours.status) != 0 && WEXITSTATUS(ours.status) != 1)) {
+      throw RunError(fmt::format("ticketsim run of the seed's load failed ({}): {}", describe_wait_status(ours.status),
+                                 one_line(ours.err)));
+    }
+    ours_runs.push_back(ours.seconds);
+    floor_runs.push_back(raw_fork_seconds(buyers) + seed_store_seconds(dir, buyers, tickets));
+    if (options.peer.empty()) continue;
+    PeerRun peer = run_seed_peer(options.peer, buyers, tickets, scratch.path());
+    peer_runs.push_back(peer.seconds);
+    crashed += peer.crashed;
+    torn += peer.torn_reads;
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || (WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 1)) {
-    throw RunError(fmt::format("{} failed: {}", argv[0], describe_wait_status(status)));
+  double ours = median(ours_runs);
+  double floor = median(floor_runs);
+  figures.push_back({fmt::format("seed's load, {}, {}: wall time", plural(buyers, "buyer"), plural(tickets, "ticket")),
+                     ours, "s",
+                     fmt::format("raw fork, exit and wait of {} + one process's {} searches and purchases", buyers,
+                                 buyers),
+                     floor, floor / ours, 1 / 1.3});
+  if (options.peer.empty()) return;
+  double peer = median(peer_runs);
+  figures.push_back({"seed's load against the Python peer", ours, "s", "Python multiprocessing peer", peer,
+                     peer / ours, 20.0});
+  std::string runs = fmt::format("{} of {} buyers (3 runs)", grouped(torn), grouped(3 * buyers));
+  figures.push_back({fmt::format("Python peer: {} crashed on a torn read", runs), static_cast<double>(torn),
+                     "buyers", "", 0, 0, std::nullopt});
+  if (crashed > torn) {
+    figures.push_back({fmt::format("Python peer: {} of {} buyers (3 runs) crashed otherwise", grouped(crashed - torn),
+                                   grouped(3 * buyers)),
+                       static_cast<double>(crashed - torn), "buyers", "", 0, 0, std::nullopt});
   }
-  return seconds_since(start);
 }
 
 }  // namespace
@@ -276,23 +348,10 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
         std::find(options.strategies.begin(), options.strategies.end(), strategy.name) == options.strategies.end()) {
       continue;
     }
-    progress(fmt::format("{}: one process, no concurrency control", strategy.name));
-    double limit = baseline_rate(strategy, dir, options, run_options);
-    std::string limit_name = strategy.transactional ? "one connection, same statements" : "one process, no lock, same file";
-    report.figures.push_back({fmt::format("{}: one process, no concurrency control", strategy.name), limit,
-                              "purchases/s", "", 0, 0, std::nullopt});
-    auto total = static_cast<std::int64_t>(limit * options.seconds);
-    for (std::int64_t buyers : options.buyers) {
-      progress(fmt::format("{} at {} buyers", strategy.name, buyers));
-      double rate = simulator_rate(strategy.name, buyers, std::max(total, buyers), run_options, options);
-      std::optional<double> budget;
-      if (buyers == 8 && strategy.expected_correct()) budget = strategy.transactional ? 0.7 : 0.85;
-      report.figures.push_back({fmt::format("{} at {} buyers", strategy.name, buyers), rate, "sales/s", limit_name,
-                                limit, rate / limit, budget});
-    }
-    if (!strategy.server) continue;
+    add_strategy_figures(strategy, options, run_options, dir, progress, report.figures);
+    if (!strategy.server || !has_load_tool(strategy, options, run_options, dir)) continue;
     for (std::int64_t buyers : options.tool_buyers) {
-      progress(fmt::format("{} at {} buyers against its server's load tool", strategy.name, buyers));
+      progress(fmt::format("{} at {} against its server's load tool", strategy.name, plural(buyers, "buyer")));
       std::vector<Figure> figures = load_tool_figures(strategy, buyers, options, run_options, dir);
       if (figures.empty()) break;
       report.figures.insert(report.figures.end(), figures.begin(), figures.end());
@@ -313,27 +372,31 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
                             fmt::format("raw fork, exit and wait of {}", options.spawn_buyers), raw, raw / spawn,
                             1 / 1.2});
 
-  progress("checker");
-  double checked = checker_rate(4'000'000);
-  report.figures.push_back({"checker", checked, "operations/s", "10 million operations/s", 1e7, checked / 1e7, 1.0});
+  progress(fmt::format("checker at {} operations", fmt::join(options.checker_operations, ", ")));
+  std::vector<CheckerSample> checks;
+  for (std::int64_t operations : options.checker_operations) checks.push_back(measure_checker(operations));
+  for (const CheckerSample& check : checks) {
+    report.figures.push_back({fmt::format("checker at {} operations", grouped(check.operations)), check.per_second,
+                              "operations/s", "10 million operations/s", 1e7, check.per_second / 1e7, 1.0});
+  }
+  for (const CheckerSample& check : checks) {
+    report.figures.push_back({fmt::format("checker at {} operations: peak memory beyond the history",
+                                          grouped(check.operations)),
+                              check.peak_bytes_per_operation, "bytes/operation", "", 0, 0, std::nullopt});
+  }
+  if (checks.size() > 1) {
+    // Linear cost is a flat rate: the largest history checked as fast as the smallest.
+    const CheckerSample& small = checks.front();
+    const CheckerSample& large = checks.back();
+    report.figures.push_back({fmt::format("checker growth: rate at {} operations", grouped(large.operations)),
+                              large.per_second, "operations/s",
+                              fmt::format("its rate at {} operations", grouped(small.operations)), small.per_second,
+                              large.per_second / small.per_second, 0.8});
+  }
   report.figures.push_back({"history memory", static_cast<double>(sizeof(Operation)), "bytes/operation",
                             "48 bytes/operation", 48, 48.0 / sizeof(Operation), 1.0});
 
-  if (!options.peer.empty() && !options.ticketsim.empty()) {
-    progress("the seed's load at 500 buyers: ticketsim and the Python peer");
-    RunDirectory scratch(dir);
-    std::string scenario = (scratch.path() / "seed500.toml").string();
-    std::ofstream(scenario) << "strategy = \"plain\"\ntickets = 300\nbuyers = 500\n[expect]\nverdict = \"invalid\"\n";
-    std::vector<double> ours_runs, peer_runs;
-    for (int i = 0; i < 3; ++i) {
-      ours_runs.push_back(command_seconds({options.ticketsim, "run", scenario, "--store-dir", dir.string()}));
-      peer_runs.push_back(command_seconds({"python3", options.peer.string(), "500", "300", scratch.path().string()}));
-    }
-    double ours = median(ours_runs);
-    double peer = median(peer_runs);
-    report.figures.push_back({"seed's load, 500 buyers, 300 tickets: wall time", ours, "s",
-                              "Python multiprocessing peer", peer, peer / ours, 20.0});
-  }
+  if (!options.ticketsim.empty()) add_seed_load_figures(options, dir, progress, report.figures);
   return report;
 }
 
@@ -350,13 +413,13 @@ std::string format_value(double value, const std::string& unit) {
 
 void print_bench(const BenchReport& report, std::FILE* out) {
   fmt::print(out, "store directory {} ({})\n\n", report.store_dir, report.store_filesystem);
-  fmt::print(out, "{:<48} {:>18} {:>8} {:>8}  {}\n", "figure", "value", "ratio", "budget", "limit");
+  fmt::print(out, "{:<64} {:>20} {:>8} {:>8}  {}\n", "figure", "value", "ratio", "budget", "limit");
   for (const Figure& figure : report.figures) {
     std::string ratio = figure.limit > 0 ? fmt::format("{:.2f}", figure.ratio) : "";
     std::string budget = figure.budget ? fmt::format(">= {:.2f}", *figure.budget) : "";
     std::string verdict = figure.budget ? (figure.met() ? "" : "  MISSED") : "";
     std::string limit = figure.limit > 0 ? fmt::format("{} ({})", figure.limit_name, format_value(figure.limit, figure.unit == "sales/s" ? "purchases/s" : figure.unit)) : "";
-    fmt::print(out, "{:<48} {:>18} {:>8} {:>8}  {}{}\n", figure.name, format_value(figure.value, figure.unit), ratio,
+    fmt::print(out, "{:<64} {:>20} {:>8} {:>8}  {}{}\n", figure.name, format_value(figure.value, figure.unit), ratio,
                budget, limit, verdict);
   }
 }

@@ -27,6 +27,10 @@ struct BenchOptions {
   // against that tool (pgbench, redis-benchmark), each the median of `tool_rounds` alternations.
   std::vector<std::int64_t> tool_buyers = {1, 8, 32};
   int tool_rounds = 5;
+  // Alternations of the bare loop and ticketsim at each buyer count (medians).
+  int rounds = 3;
+  // History sizes the checker is timed at; its growth is the last over the first.
+  std::vector<std::int64_t> checker_operations = {1'000'000, 4'000'000, 16'000'000};
 };
 
 // One measured figure and the limit it is held against.

@@ -3,7 +3,11 @@
 itself against: one multiprocessing.Process per buyer, each searches then
 buys from a JSON file {"count": N}, all started, then all joined. The
 lesson's sleeps are left out (no delay), as in ticketsim's run of the same
-load. Usage: seed_peer.py BUYERS TICKETS DIRECTORY"""
+load. A child that reads the file while another rewrites it can die on a
+torn read (json.decoder.JSONDecodeError, its traceback on stderr), as the
+seed's own children do; the peer then prints "crashed N" on stdout: how
+many children exited non-zero. ticketsim bench keeps both streams and
+counts. Usage: seed_peer.py BUYERS TICKETS DIRECTORY"""
 
 import json
 import os
@@ -42,6 +46,7 @@ def main():
     for p in processes:
         p.join()
     os.remove(path)
+    print(f"crashed {sum(1 for p in processes if p.exitcode != 0)}")
 
 
 if __name__ == "__main__":

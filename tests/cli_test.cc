@@ -539,10 +539,12 @@ TEST_CASE("ticketsim bench prints each figure as a ratio to its limit and export
   std::string json = (dir.path / "bench.json").string();
   std::string markdown = (dir.path / "bench.md").string();
   Outcome run = run_ticketsim({"bench", "--strategies", "plain,sqlite", "--buyers", "1,2", "--seconds", "0.05",
-                           "--spawn-buyers", "20", "--no-peer", "--store-dir", dir.path.string(), "--export", json,
-                           "--export", markdown});
+                           "--spawn-buyers", "20", "--rounds", "1", "--checker-operations", "8000,32000",
+                           "--no-peer", "--store-dir", dir.path.string(), "--export", json, "--export", markdown});
   REQUIRE(run.status == 0);
   CHECK(contains(run.out, "sqlite at 2 buyers"));
+  CHECK(contains(run.out, "sqlite at 1 buyer over the bare loop"));
+  CHECK(!contains(run.out, "1 buyers"));
   CHECK(contains(run.out, "spawn 20 buyers to the barrier"));
   nlohmann::json report = nlohmann::json::parse(slurp(json));
   std::set<std::string> names;
@@ -551,9 +553,21 @@ TEST_CASE("ticketsim bench prints each figure as a ratio to its limit and export
     CHECK(figure["value"].get<double>() > 0);
     if (figure["limit"].get<double>() > 0) CHECK(figure["ratio"].get<double>() > 0);
   }
-  for (const char* name : {"plain at 1 buyers", "sqlite at 2 buyers", "checker", "history memory"}) {
+  for (const char* name : {"plain at 1 buyer", "sqlite at 2 buyers", "sqlite at 2 buyers over the bare loop",
+                           "checker at 8,000 operations", "checker at 32,000 operations",
+                           "checker at 32,000 operations: peak memory beyond the history",
+                           "checker growth: rate at 32,000 operations", "history memory",
+                           "seed's load, 500 buyers, 300 tickets: wall time"}) {
     CAPTURE(name);
     CHECK(names.count(name) == 1);
+  }
+  // The bare loop is budgeted at 1 buyer for a strategy whose sales are a
+  // throughput, never for plain's; the one-process limit is information.
+  for (const auto& figure : report["figures"]) {
+    std::string name = figure["name"];
+    bool budgeted = !figure["budget"].is_null();
+    if (name == "sqlite at 1 buyer over the bare loop") CHECK(budgeted);
+    if (name == "plain at 1 buyer over the bare loop" || name == "sqlite at 1 buyer") CHECK(!budgeted);
   }
   CHECK(contains(slurp(markdown), "| sqlite at 2 buyers |"));
   CHECK(run_ticketsim({"bench", "--strategies", "spinlock"}).status == 2);

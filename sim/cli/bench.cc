@@ -28,6 +28,13 @@ class BenchCommand : public Command {
     app()->add_option("--seconds", options_.seconds, "Rough length of each measurement")->check(CLI::Range(0.01, 60.0));
     app()->add_option("--spawn-buyers", options_.spawn_buyers, "Buyers for the spawn budget")
         ->check(CLI::Range(1, 32768));
+    app()->add_option("--rounds", options_.rounds,
+                      "Alternations of the bare loop and the buyers at each buyer count (medians; default 3)")
+        ->check(CLI::Range(1, 99));
+    app()->add_option("--checker-operations", options_.checker_operations,
+                      "History sizes the checker is timed at (default 1000000,4000000,16000000)")
+        ->delimiter(',')
+        ->check(CLI::Range(std::int64_t{8}, std::int64_t{1'000'000'000}));
     app()->add_option("--store-dir", options_.store_dir, "Where the stores are made (default /dev/shm when it is tmpfs)");
     app()->add_option("--postgres", postgres_,
                       "The PostgreSQL server for the postgres strategies, as a libpq conninfo; default: one "
