@@ -169,7 +169,7 @@ std::vector<Figure> load_tool_figures(const StrategyInfo& strategy, std::int64_t
   std::vector<Figure> figures;
   for (std::size_t t = 0; t < threads.size(); ++t) {
     figures.push_back(Figure{
-        fmt::format("{} at {} buyers against {}{}", strategy.name, buyers, tool->name,
+        fmt::format("{} at {} against {}{}", strategy.name, plural(buyers, "buyer"), tool->name,
                     t == 0 ? "" : fmt::format(", {} threads", threads[t])),
         median(our_rates), "sales/s",
         fmt::format("{}, same {}, median of {} alternated rounds", tool->describe(buyers, threads[t], seconds),
