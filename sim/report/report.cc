@@ -107,6 +107,33 @@ std::string format_rate(double value) {
   return grouped(std::llround(value));
 }
 
+// A run on several hosts: each host's clock, buyers and throughput.
+void print_hosts(const Result& result, std::string& out) {
+  out += fmt::format("hosts       {}", plural(static_cast<std::int64_t>(result.hosts.size()), "host"));
+  if (result.all_hosts_window_s > 0) {
+    out += fmt::format("; {} sales/s over the {} every host was running", format_rate(result.all_hosts_sales_per_s),
+                       format_seconds(result.all_hosts_window_s));
+  }
+  out += "; each host's times placed within its clock's uncertainty (+-)\n";
+  std::size_t width = 4;
+  for (const HostRow& row : result.hosts) width = std::max(width, row.host.name.size() + 2);
+  for (const HostRow& row : result.hosts) {
+    const HostRecord& host = row.host;
+    out += fmt::format("  {:<{}}", host.name, width);
+    if (!host.lost.empty()) {
+      out += fmt::format("lost mid-run: {}\n", host.lost);
+      continue;
+    }
+    out += fmt::format("{}, clock {:+.3f} ms +- {}, drift {:.0f} ppm; {} sold, {} sales/s; buy p50 {}, p99 {}\n",
+                       plural(host.buyers, "buyer"), static_cast<double>(host.offset_ns) / 1e6,
+                       format_seconds(static_cast<double>(host.uncertainty_ns) * 1e-9), host.drift_ppm,
+                       grouped(row.sold), format_rate(row.sales_per_s), format_seconds(row.buy.p50),
+                       format_seconds(row.buy.p99));
+    if (!host.clock_problem.empty()) out += fmt::format("  {:<{}}clock: {}\n", "", width, host.clock_problem);
+  }
+  out += "\n";
+}
+
 void print_report(const Result& result, std::FILE* file) {
   const Scenario& scenario = result.scenario;
   const Metrics& metrics = result.metrics;
@@ -153,6 +180,10 @@ void print_report(const Result& result, std::FILE* file) {
   }
   if (result.verdict == Verdict::kInterrupted) {
     out += fmt::format("  interrupted by {}: the report covers what ran until then\n", result.interrupted_by);
+  }
+  if (!result.check.read_bounds_skipped.empty()) {
+    out += fmt::format("  stale and phantom reads not checked: {}; every clock-free check ran\n",
+                       result.check.read_bounds_skipped);
   }
   if (result.check.valid()) out += "  no anomaly found\n";
   if (const std::optional<LinearizabilityResult>& lin = result.linearizability) {
@@ -211,6 +242,8 @@ void print_report(const Result& result, std::FILE* file) {
     // The buyers were never released: the run was stopped while spawning.
     out += "throughput  stopped while spawning; no measured window\n\n";
   }
+
+  if (!result.hosts.empty()) print_hosts(result, out);
 
   out += fmt::format("latency  {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "count", "min", "mean",
                      "stddev", "p50", "p90", "p99", "p99.9", "max");
