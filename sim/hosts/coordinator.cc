@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -555,8 +556,30 @@ void check_hosts_runnable(const Scenario& scenario) {
 
 RunRecord run_on_hosts(const Scenario& scenario, const std::string& scenario_text, const HostsOptions& options) {
   check_hosts_runnable(scenario);
-  Coordinator coordinator(scenario, scenario_text, options);
-  return coordinator.run();
+  // An agent on this machine killed outright leaves its buyers (killed by
+  // their parent-death signal) to be reaped: by this process, not by a pid
+  // 1 that may never reap them.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  struct ReapOrphans {
+    ~ReapOrphans() {
+      for (int i = 0; i < 200; ++i) {
+        pid_t pid = ::waitpid(-1, nullptr, WNOHANG);
+        if (pid < 0) break;       // no child left
+        if (pid == 0) ::usleep(10'000);  // one still dying
+      }
+      ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+    }
+  } reap_orphans;
+  RunRecord record = Coordinator(scenario, scenario_text, options).run();
+  // An agent on this machine killed outright could not remove its run
+  // directory: removed now, as the next run's start would (an agent on
+  // another machine's is removed by the next run there).
+  if (std::any_of(record.hosts.begin(), record.hosts.end(), [](const HostRecord& h) { return !h.lost.empty(); })) {
+    std::vector<std::filesystem::path> parents;
+    if (!options.store_parent.empty()) parents.push_back(options.store_parent);
+    sweep_leftovers(parents);
+  }
+  return record;
 }
 
 }  // namespace ticketsim

@@ -37,13 +37,19 @@ std::string ended_words(const BuyerRow& row) {
 }
 
 void print_buyers(const Result& result, std::string& out) {
-  const std::vector<BuyerRow>& rows = result.buyers;
+  // A lost host's buyers (pid 0) have no history: one line for them all.
+  std::vector<BuyerRow> rows;
+  std::copy_if(result.buyers.begin(), result.buyers.end(), std::back_inserter(rows),
+               [](const BuyerRow& row) { return row.pid != 0; });
+  const auto lost = static_cast<std::int64_t>(result.buyers.size() - rows.size());
   std::size_t clean = std::count_if(rows.begin(), rows.end(),
                                     [](const BuyerRow& row) { return row.exit_status == 0; });
   out += fmt::format("buyers      {} reaped, {} exited 0", grouped(static_cast<std::int64_t>(rows.size())),
                      grouped(static_cast<std::int64_t>(clean)));
-  if (!rows.empty()) out += fmt::format("; parent pid {}", rows.front().ppid);
+  if (!rows.empty() && result.hosts.empty()) out += fmt::format("; parent pid {}", rows.front().ppid);
+  if (!result.hosts.empty()) out += "; their parents are the hosts' agents";
   out += "\n";
+  if (lost > 0) out += fmt::format("  {} on lost hosts: no history came back\n", plural(lost, "buyer"));
   if (rows.size() <= kListedBuyers && shows_retries(result)) {
     // pgbench's per-client figures: serialization and deadlock failures,
     // purchases retried (and the retries), failed; and the connection time.
