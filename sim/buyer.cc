@@ -76,7 +76,7 @@ Duration jittered(Duration delay, double jitter, std::uint64_t& state) {
 }
 
 void run_buyer(std::int64_t index, const Scenario& scenario, StoreSetup& setup, SharedHistory& history,
-               const BuyerFault* fault) {
+               const BuyerFault* fault, std::int64_t first_buyer) {
   BuyerSlot& slot = history.slot(index);
   slot.pid = getpid();
   slot.ppid = getppid();
@@ -116,7 +116,7 @@ void run_buyer(std::int64_t index, const Scenario& scenario, StoreSetup& setup, 
     CriticalSectionHook hook(fault, slot);
     BuyRequest request{.buyer_pid = slot.pid, .hook = &hook};
     for (std::int64_t attempt = 1; !stuck && attempt <= scenario.max_attempts(); ++attempt) {
-      request.operation_id = static_cast<std::uint64_t>(index * history.capacity() + recorded);
+      request.operation_id = static_cast<std::uint64_t>((first_buyer + index) * history.capacity() + recorded);
       request.purchase_delay = jittered(scenario.delays.purchase, scenario.delays.jitter, random);
       hook.arm(attempt);
       Operation& buy = begin(OperationKind::kBuy);

@@ -30,9 +30,11 @@ struct BuyerFault {
 // own store handle, waits at the start barrier, searches, buys up to the
 // scenario's attempts, records every operation into `history` (a purchase
 // is recorded as indeterminate before it starts, so that a buyer killed
-// inside it leaves that behind), and ends with _exit.
+// inside it leaves that behind), and ends with _exit. `first_buyer` is the
+// number of buyers other hosts run before this host's (RunOptions), so that
+// its purchases' operation ids are unique across the run.
 [[noreturn]] void run_buyer(std::int64_t index, const Scenario& scenario, StoreSetup& setup,
-                            SharedHistory& history, const BuyerFault* fault);
+                            SharedHistory& history, const BuyerFault* fault, std::int64_t first_buyer = 0);
 
 // Runs the monitor in a freshly forked child: reads the count every
 // `scenario.monitor_interval` into the history until it is killed.

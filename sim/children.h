@@ -156,6 +156,15 @@ class Children {
     return statuses;
   }
 
+  // Reaps `pid` if it has ended: its wait status, or nullopt.
+  std::optional<int> try_reap(pid_t pid) {
+    if (!alive(pid)) return std::nullopt;
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) != pid) return std::nullopt;
+    forget(pid);
+    return status;
+  }
+
   bool alive(pid_t pid) const { return std::find(alive_.begin(), alive_.end(), pid) != alive_.end(); }
 
  private:

@@ -63,6 +63,9 @@ struct BuyerHistory {
   // its purchases (pgbench --failures-detailed).
   std::int64_t serialization_failures = 0;
   std::int64_t deadlock_failures = 0;
+  // Its times are true within +- this: its host's clock uncertainty, in a
+  // run on several hosts (sim/hosts/clock.h); 0 on the coordinator's own.
+  std::int64_t uncertainty_ns = 0;
 };
 
 // What a buyer writes about itself besides its operations.

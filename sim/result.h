@@ -34,6 +34,15 @@ struct InventorySample {
   std::int64_t count = 0;
 };
 
+// One host of a run on several hosts, measured from its buyers alone.
+struct HostRow {
+  HostRecord host;
+  std::int64_t sold = 0;
+  double window_s = 0;  // its release to its last buyer done
+  double sales_per_s = 0;
+  LatencyStats buy;
+};
+
 // Where a result came from when it is not a run's: a history file that
 // `ticketsim check` read.
 struct HistorySource {
@@ -63,6 +72,11 @@ struct Result {
   std::optional<HistorySource> history_source;
   // The complete check (--linearizable), beside the verdict, never instead.
   std::optional<LinearizabilityResult> linearizability;
+  // A run on several hosts: each host, and the throughput over the window
+  // every host was running (the latest release to the first host done).
+  std::vector<HostRow> hosts;
+  double all_hosts_window_s = 0;
+  double all_hosts_sales_per_s = 0;
 
   bool as_expected() const { return verdict == scenario.expected; }
 };

@@ -22,13 +22,14 @@
 #include "storage/words.h"
 
 namespace ticketsim {
-namespace {
 
 std::string new_run_id() {
   std::uint32_t random = 0;
   if (getrandom(&random, sizeof random, 0) != sizeof random) random = static_cast<std::uint32_t>(monotonic_ns());
   return fmt::format("{}-{:08x}", getpid(), random);
 }
+
+namespace {
 
 std::string human_bytes(double bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
@@ -74,6 +75,8 @@ std::vector<std::optional<BuyerFault>> plan_buyer_faults(const Scenario& scenari
   return plan;
 }
 
+}  // namespace
+
 StoreOptions store_options(const Scenario& scenario) {
   StoreOptions options;
   options.lock_timeout = scenario.lock_timeout;
@@ -96,6 +99,8 @@ StoreOptions store_options(const Scenario& scenario) {
   }
   return options;
 }
+
+namespace {
 
 // The parent's side of a run in progress: forks, waits, reaps, resumes
 // paused buyers, and notices a stuck run or a signal from the user.
@@ -151,7 +156,7 @@ class Run {
     history_.slot(index).forked_ns = monotonic_ns();
     const BuyerFault* fault = faults_[index] ? &*faults_[index] : nullptr;
     pid_t pid = children_.spawn("ts-buyer", static_cast<long>(index), [&] {
-      run_buyer(index, scenario_, setup_, history_, fault);
+      run_buyer(index, scenario_, setup_, history_, fault, options_.first_buyer);
     });
     if (pid < 0) {
       throw RunError(fmt::format("fork failed after {} of {} buyers were started: {}", index, scenario_.buyers,
@@ -199,6 +204,7 @@ class Run {
     await_arrivals(static_cast<std::uint32_t>(scenario_.buyers));
     if (ended()) return;
     record_.spawn_ns = monotonic_ns() - first_fork;
+    if (options_.before_release) options_.before_release();
     release(0, scenario_.buyers);
     while (!ended() && !all_buyers_reaped(scenario_.buyers)) handle_events(10);
   }
@@ -256,6 +262,7 @@ class Run {
       }
     }
     strike_server(now);
+    if (options_.should_stop && record_.interrupted_by.empty()) record_.interrupted_by = options_.should_stop();
     if (history_.stuck() && !record_.stuck) {
       record_.stuck = true;
       record_.stuck_at_ns = monotonic_ns() - record_.start_ns;
@@ -551,8 +558,10 @@ RunRecord run_scenario(const Scenario& scenario, const RunOptions& options) {
   BlockedSignals signals;
   RunDirectory directory(options.store_parent);
   if (!options.store_file.empty()) check_store_file(*strategy, options.store_file, options.reset);
-  StoreSpec spec{directory.path(), new_run_id(), scenario.tickets, scenario.buyers, store_options(scenario),
-                 options.store_file, options.reset};
+  const bool attach = !options.attach_run_id.empty();
+  StoreSpec spec{directory.path(), attach ? options.attach_run_id : new_run_id(), scenario.tickets, scenario.buyers,
+                 store_options(scenario), options.store_file, options.reset};
+  spec.options.attach = attach;
   spec.options.postgres_server = options.postgres_server;
   spec.options.redis_server = options.redis_server;
   std::unique_ptr<StoreSetup> setup;

@@ -38,6 +38,19 @@ struct RunOptions {
   std::shared_ptr<PostgresServer> postgres_server;
   // A Redis server already running, likewise: compare's (StoreOptions).
   std::shared_ptr<RedisServer> redis_server;
+
+  // A share of a run on several hosts, as an agent runs it (sim/agent.h).
+  // The store another process made under `run_id` (StoreOptions::attach);
+  // empty: a store of this run's own, under a fresh id.
+  std::string attach_run_id;
+  // Buyers other hosts run before this host's: operation ids start there.
+  std::int64_t first_buyer = 0;
+  // Called once every buyer stands at the barrier, just before they are
+  // released: the agent waits there for the coordinator's start time.
+  std::function<void()> before_release;
+  // Asked while the buyers run: a reason to end the run now (the
+  // coordinator's abort, or its connection lost), or empty.
+  std::function<std::string()> should_stop;
 };
 
 // One buyer process as the parent saw it.
@@ -66,6 +79,26 @@ struct PlannedFault {
   bool carried_out = false;
 };
 
+// One host of a run on several hosts (sim/hosts/coordinator.h), as the
+// coordinator saw it.
+struct HostRecord {
+  std::string name;
+  std::int64_t first_buyer = 0;  // its buyers' place in the run's history
+  std::int64_t buyers = 0;
+  // Its clock against the coordinator's: the offset at the start, the
+  // drift over the run, and within how much its times were placed.
+  std::int64_t offset_ns = 0;
+  double drift_ppm = 0;
+  std::int64_t uncertainty_ns = 0;
+  std::int64_t round_trip_ns = 0;  // the best round trip of the estimates
+  std::int64_t released_ns = 0;    // when it released its buyers (coordinator's clock)
+  std::int64_t spawn_ns = 0;       // its fork to barrier
+  // Why its times could not be placed (its clock broke its bound), or empty.
+  std::string clock_problem;
+  // Why it was lost mid-run (its agent died, its connection broke), or empty.
+  std::string lost;
+};
+
 // Everything one run produced, for the checker and the metrics.
 struct RunRecord {
   Scenario scenario;
@@ -86,6 +119,10 @@ struct RunRecord {
   std::vector<MonitorSample> inventory;  // the monitor's samples, if it ran
   std::int32_t seller_pid = 0;           // the queue's seller, if any
   std::string seller_ended;              // how it ended
+  // A run on several hosts: each host, and each buyer's host (an index
+  // into `hosts`, by buyer). Empty for a run on this host alone.
+  std::vector<HostRecord> hosts;
+  std::vector<std::int32_t> buyer_host;
 };
 
 // Checks what a scenario file alone cannot: that its history fits in memory,
@@ -99,6 +136,12 @@ RunRecord run_scenario(const Scenario& scenario, const RunOptions& options);
 // How a seller that served until the end of the run ended: the runner
 // stopped it (with SIGTERM), as it always does.
 inline constexpr const char* kSellerStopped = "stopped at the end of the run";
+
+// A fresh run id: it names the run's store and every OS-wide object.
+std::string new_run_id();
+
+// What the scenario asks of its store.
+StoreOptions store_options(const Scenario& scenario);
 
 // "exited 0", "killed by SIGKILL": a wait status in words.
 std::string describe_wait_status(int wait_status);

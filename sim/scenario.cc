@@ -76,15 +76,16 @@ std::string_view fault_point_name(FaultPoint point) { return name_in(kFaultPoint
 
 namespace {
 
-constexpr std::array<std::string_view, 19> kTopKeys = {
+constexpr std::array<std::string_view, 20> kTopKeys = {
     "name",    "description", "strategy",     "strategies",       "tickets", "buyers",
     "runs",    "warmup",      "attempts",     "mode",             "seed",    "lock_timeout",
-    "monitor_interval",       "delays",       "store",            "postgres", "redis",   "faults",  "expect"};
+    "monitor_interval",       "delays",       "store",            "postgres", "redis",   "hosts",   "faults",  "expect"};
 constexpr std::array<std::string_view, 3> kDelayKeys = {"search", "purchase", "jitter"};
 constexpr std::array<std::string_view, 3> kStoreKeys = {"json_write", "journal_mode", "synchronous"};
 constexpr std::array<std::string_view, 6> kPostgresKeys = {"conninfo", "isolation", "max_tries", "synchronous_commit",
                                                            "fsync", "full_page_writes"};
 constexpr std::array<std::string_view, 4> kRedisKeys = {"url", "appendonly", "appendfsync", "max_tries"};
+constexpr std::array<std::string_view, 3> kHostsKeys = {"names", "launch", "buyers"};
 constexpr std::array<std::string_view, 8> kFaultKeys = {"action",  "target",   "point", "count",
                                                         "attempt", "duration", "at",    "after_sales"};
 constexpr std::array<std::string_view, 1> kExpectKeys = {"verdict"};
@@ -266,6 +267,36 @@ void read_postgres(Scenario& scenario, const toml::table& table) {
     } else if (name == "full_page_writes") {
       scenario.postgres_full_page_writes = bool_value(key, node);
     }
+  }
+}
+
+// [hosts]: the run's buyers forked by agents on these hosts.
+void read_hosts(Scenario& scenario, const toml::table& table) {
+  reject_unknown_keys(table, kHostsKeys, scenario.file, "hosts.");
+  for (const auto& [name, node] : table) {
+    Key key(scenario.file, "hosts." + std::string(name.str()), name.source());
+    if (name == "names") {
+      if (!node.is_array()) key.fail("must be a list of host names");
+      std::vector<std::string> names;
+      for (const toml::node& entry : *node.as_array()) names.push_back(string_value(key, entry));
+      set_hosts(scenario, names, key.where());
+    } else if (name == "launch") {
+      set_launch(scenario, string_value(key, node), key.where());
+    } else if (name == "buyers") {
+      if (!node.is_array()) key.fail("must be a list of buyer counts, one per host");
+      std::vector<std::int64_t> shares;
+      for (const toml::node& entry : *node.as_array()) {
+        std::int64_t share = integer_value(key, entry);
+        if (share < 1) key.fail(fmt::format("each host needs at least 1 buyer (got {})", share));
+        shares.push_back(share);
+      }
+      scenario.host_buyers = shares;
+    }
+  }
+  if (!scenario.host_buyers.empty() && scenario.host_buyers.size() != scenario.hosts.size()) {
+    fail(scenario.file, fmt::format("[hosts] buyers gives {} but names lists {}",
+                                    plural(static_cast<std::int64_t>(scenario.host_buyers.size()), "share"),
+                                    plural(static_cast<std::int64_t>(scenario.hosts.size()), "host")));
   }
 }
 
@@ -463,6 +494,27 @@ void set_redis_url(Scenario& scenario, const std::string& value, std::string_vie
   scenario.redis_url = value;
 }
 
+void set_hosts(Scenario& scenario, const std::vector<std::string>& names, std::string_view where) {
+  if (names.empty()) fail(where, "must name at least one host");
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
+    if (name.empty()) fail(where, "a host name must not be empty");
+    if (name.find_first_of(" \t\n'\"\\$`;&|<>(){}") != std::string::npos) {
+      fail(where, fmt::format("'{}' is not a host name (no spaces, quotes or shell characters)", name));
+    }
+    if (std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), name) != names.begin() + static_cast<std::ptrdiff_t>(i)) {
+      fail(where, fmt::format("host '{}' is named twice", name));
+    }
+  }
+  scenario.hosts = names;
+  if (!scenario.host_buyers.empty() && scenario.host_buyers.size() != names.size()) scenario.host_buyers.clear();
+}
+
+void set_launch(Scenario& scenario, const std::string& command, std::string_view where) {
+  if (command.find_first_not_of(" \t") == std::string::npos) fail(where, "must be a command that starts an agent");
+  scenario.launch = command;
+}
+
 void set_attempts(Scenario& scenario, std::string_view value, std::string_view where) {
   if (value == "until-sold-out") {
     scenario.attempts.reset();
@@ -584,6 +636,8 @@ Scenario parse_scenario(std::string_view text, const std::string& path) {
       read_postgres(scenario, table_value(key, node));
     } else if (name == "redis") {
       read_redis(scenario, table_value(key, node));
+    } else if (name == "hosts") {
+      read_hosts(scenario, table_value(key, node));
     } else if (name == "expect") {
       read_expect(scenario, table_value(key, node));
     }

@@ -104,6 +104,13 @@ struct Scenario {
   bool redis_appendonly = false;                 // the run's own server only
   std::string redis_appendfsync = "everysec";    // the run's own server only
   std::int64_t redis_max_tries = 100;            // tries of a redis-watch purchase whose EXEC aborts
+  // [hosts]: buyers forked by agents on several hosts (sim/hosts.h); empty:
+  // every buyer on this host. `launch` starts one agent, with {host} and
+  // {ticketsim} in it; `host_buyers` splits the buyers (empty: evenly).
+  std::vector<std::string> hosts;
+  std::string launch = kDefaultLaunch;
+  std::vector<std::int64_t> host_buyers;
+  static constexpr const char* kDefaultLaunch = "ssh {host} {ticketsim} agent --stdio";
   // The comparison matrix (`ticketsim compare`): every strategy against
   // every buyer count, `runs` times each after `warmup` runs not recorded.
   // `strategy` and `buyers` above are the first of each list.
@@ -151,6 +158,9 @@ void expect_strategy_guarantee(Scenario& scenario);
 void set_expected(Scenario& scenario, std::string_view value, std::string_view where);
 // The Redis server to use (--redis), checked as [redis] url is.
 void set_redis_url(Scenario& scenario, const std::string& value, std::string_view where);
+// --hosts and --launch, checked as [hosts] names and launch are.
+void set_hosts(Scenario& scenario, const std::vector<std::string>& names, std::string_view where);
+void set_launch(Scenario& scenario, const std::string& command, std::string_view where);
 // The matrix: each list replaces the scenario's, checked as its key is.
 void set_strategies(Scenario& scenario, const std::vector<std::string>& values, std::string_view where);
 void set_buyer_counts(Scenario& scenario, const std::vector<std::int64_t>& values, std::string_view where);

@@ -227,7 +227,8 @@ class PostgresSetup final : public StoreSetup {
       owns_server_ = true;
       context_.conninfo = server_->conninfo();
     }
-    create_tables(spec.tickets);
+    // Attached to another process's store: its tables (keys) are that process's.
+    if (!options.attach) create_tables(spec.tickets);
   }
 
   ~PostgresSetup() override {

@@ -129,7 +129,8 @@ class RedisSetup final : public StoreSetup {
       owns_server_ = true;
       context_.address = server_->address();
     }
-    create_keys(spec.tickets);
+    // Attached to another process's store: its tables (keys) are that process's.
+    if (!options.attach) create_keys(spec.tickets);
   }
 
   ~RedisSetup() override {

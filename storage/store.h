@@ -164,6 +164,11 @@ struct StoreOptions {
   std::int64_t redis_max_tries = 100;
   // As postgres_server: compare's, shared by its runs.
   std::shared_ptr<RedisServer> redis_server;
+  // The store was made by another process (the coordinator of a run on
+  // several hosts), in the server named above, under the same run id: the
+  // setup opens handles to it, and makes and removes nothing. Server
+  // strategies only.
+  bool attach = false;
 };
 
 // Where a run keeps its store. The runner owns `dir` (a fresh per-run

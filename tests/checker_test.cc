@@ -766,3 +766,63 @@ TEST_CASE("a ticket sold again after the server crash lost its sale is a lost sa
     CHECK(contains(example(result, Anomaly::kDuplicateTickets), "buyers 102 and 103 both sold ticket #3"));
   }
 }
+
+namespace {
+
+// Two hosts: buyer 101 on host A, buyer 102 on host B, each history's times
+// true within +- `uncertainty_ms` (its clock's), as a run on several hosts
+// merges them.
+CheckResult check_across_hosts(const std::vector<Operation>& a, const std::vector<Operation>& b, std::int64_t tickets,
+                               std::int64_t final_count, std::int64_t uncertainty_ms,
+                               const std::string& skip_read_bounds = "") {
+  std::vector<BuyerHistory> buyers = {{pid(0), a, ""}, {pid(1), b, ""}};
+  for (BuyerHistory& buyer : buyers) buyer.uncertainty_ns = uncertainty_ms * kMs;
+  CheckInput input{buyers, tickets, remaining(final_count), kOrigin, 0, {}};
+  input.skip_read_bounds = skip_read_bounds;
+  return check_history(input);
+}
+
+}  // namespace
+
+TEST_CASE("hosts: a stale read between hosts is found when it lies outside the clocks' uncertainty") {
+  // Host A's sale of #5 is acknowledged at +10 ms; host B's search, 12 ms
+  // later by the clocks, still reads 5.
+  std::vector<Operation> a = {sale(0, 10, 5)};
+  std::vector<Operation> b = {search(22, 5)};
+  // Each time within 5 ms: the sale ended by +15 at the latest, the search
+  // began at +17 at the earliest: the read is stale whatever the clocks' error.
+  CheckResult outside = check_across_hosts(a, b, 5, 4, 5);
+  CHECK(outside.count(Anomaly::kStaleReads) == 1);
+  CHECK(contains(outside.anomalies[static_cast<int>(Anomaly::kStaleReads)].example, "buyer 102"));
+  // Each within 6 ms: the sale may have ended as late as +16 and the search
+  // begun as early as +16: no false alarm.
+  CheckResult inside = check_across_hosts(a, b, 5, 4, 6);
+  CHECK(inside.count(Anomaly::kStaleReads) == 0);
+  CHECK(inside.valid());
+  // On one clock the same history is stale.
+  CHECK(check_across_hosts(a, b, 5, 4, 0).count(Anomaly::kStaleReads) == 1);
+}
+
+TEST_CASE("hosts: a phantom read is judged with the uncertainty too") {
+  // Host A's sale begins at +30 ms; host B's search ends at +21 and already
+  // shows it gone.
+  std::vector<Operation> a = {sale(30, 40, 5)};
+  std::vector<Operation> b = {search(20, 4)};
+  // Within 4 ms: the sale began at +26 at the earliest, after the search's
+  // latest end at +25: a phantom whatever the clocks' error.
+  CHECK(check_across_hosts(a, b, 5, 4, 4).count(Anomaly::kPhantomReads) == 1);
+  // Within 5 ms: it may have begun at +25, before the search's latest end at +26.
+  CHECK(check_across_hosts(a, b, 5, 4, 5).count(Anomaly::kPhantomReads) == 0);
+}
+
+TEST_CASE("hosts: read bounds skipped for clock reasons, the clock-free checks kept") {
+  // A stale read and an oversell: with the bounds skipped, the oversell is
+  // still found and the stale read is not judged.
+  std::vector<Operation> a = {sale(0, 10, 1)};
+  std::vector<Operation> b = {sale(0, 10, 1), search(40, 1)};
+  CheckResult result = check_across_hosts(a, b, 1, 0, 0, "host b's clock moved");
+  CHECK(result.read_bounds_skipped == "host b's clock moved");
+  CHECK(result.count(Anomaly::kStaleReads) == 0);
+  CHECK(result.count(Anomaly::kOversold) == 1);
+  CHECK(check_across_hosts(a, b, 1, 0, 0).count(Anomaly::kStaleReads) == 1);
+}

@@ -5,7 +5,7 @@ names only the dependencies of those layers. A wrong-way include or
 dependency fails this test (and the test first proves, on a planted tree,
 that it would).
 
-    storage/  <-  sim/  <-  sim/report/  <-  bench/  <-  sim/cli/
+    storage/  <-  sim/  <-  sim/hosts/  <-  sim/report/  <-  bench/  <-  sim/cli/
 """
 import os
 import re
@@ -17,6 +17,7 @@ import tempfile
 LAYERS = [
     ("storage", "storage_dep"),
     ("sim", "sim_dep"),
+    ("sim/hosts", "hosts_dep"),
     ("sim/report", "report_dep"),
     ("bench", "bench_dep"),
     ("sim/cli", "cli_dep"),

@@ -51,5 +51,6 @@ std::unique_ptr<Command> add_bench_command(CLI::App& app);
 std::unique_ptr<Command> add_init_command(CLI::App& app);
 std::unique_ptr<Command> add_clean_command(CLI::App& app);
 std::unique_ptr<Command> add_check_command(CLI::App& app);
+std::unique_ptr<Command> add_agent_command(CLI::App& app);
 
 }  // namespace ticketsim

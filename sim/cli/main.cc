@@ -165,6 +165,7 @@ int main_with_errors(int argc, char** argv) {
   commands.push_back(add_init_command(app));
   commands.push_back(add_bench_command(app));
   commands.push_back(add_clean_command(app));
+  commands.push_back(add_agent_command(app));
   CLI::App* help = app.add_subcommand("help", "Print this list, or a command's options: ticketsim help COMMAND");
   std::string topic;
   help->add_option("command", topic, "The command");

@@ -1,3 +1,4 @@
+#include <fstream>
 #include "sim/cli/output.h"
 
 #include <fcntl.h>
@@ -216,6 +217,23 @@ std::filesystem::path store_dir_of(const std::string& store_dir, const std::stri
     return file.has_parent_path() ? file.parent_path() : ".";
   }
   return store_dir.empty() ? RunDirectory::default_parent() : std::filesystem::path(store_dir);
+}
+
+}  // namespace ticketsim
+
+namespace ticketsim {
+
+std::string this_program() {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("ticketsim") : self.string();
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw InputError(fmt::format("{}: cannot read it", path));
+  return text;
 }
 
 }  // namespace ticketsim

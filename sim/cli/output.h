@@ -88,6 +88,12 @@ void watch_progress(RunOptions& options, std::optional<double> seconds, Progress
 
 // Where the stores of a command go: the --store file's directory, the
 // --store-dir, or the default parent of run directories.
+// This program's path (/proc/self/exe), for a command that runs it again.
+std::string this_program();
+
+// The whole text of `path`. Throws InputError naming it.
+std::string read_text_file(const std::string& path);
+
 std::filesystem::path store_dir_of(const std::string& store_dir, const std::string& store_file);
 
 }  // namespace ticketsim

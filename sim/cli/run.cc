@@ -9,6 +9,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/cli/output.h"
+#include "sim/hosts/coordinator.h"
 #include "sim/report/context.h"
 #include "sim/report/history_export.h"
 #include "sim/report/operation_log.h"
@@ -56,6 +57,12 @@ class RunCommand : public Command {
     app()->add_option("--redis", redis_,
                       "The Redis server to use, as redis://host:port/db or unix:///path/to/redis.sock; default: "
                       "one ticketsim starts");
+    app()->add_option("--hosts", hosts_,
+                      "Fork the buyers on these hosts, split evenly, one agent each (a,b,c); replaces [hosts] names")
+        ->delimiter(',');
+    app()->add_option("--launch", launch_,
+                      "The command that starts one host's agent, with {host} and {ticketsim} in it (default: ssh "
+                      "{host} {ticketsim} agent --stdio)");
     app()->add_option("--export", exports_,
                     "Write the result to FILE, the format chosen by its extension: .json, .csv, .md or .html; "
                     "repeatable");
@@ -80,6 +87,8 @@ class RunCommand : public Command {
     if (mode_) set_mode(scenario, *mode_, "--mode");
     if (postgres_) set_postgres_conninfo(scenario, *postgres_, "--postgres");
     if (redis_) set_redis_url(scenario, *redis_, "--redis");
+    if (!hosts_.empty()) set_hosts(scenario, hosts_, "--hosts");
+    if (launch_) set_launch(scenario, *launch_, "--launch");
     expect_strategy_guarantee(scenario);
     if (expect_) set_expected(scenario, *expect_, "--expect");
     if (strategy_) scenario.strategies.clear();
@@ -102,12 +111,24 @@ class RunCommand : public Command {
     for (const std::string& path : exports_) files.push_back({"--export", path});
     check_distinct(files);
     prepare_store_dir(store_dir_);
+    const bool on_hosts = !scenario.hosts.empty();
+    if (on_hosts) {
+      if (!store_file_.empty()) throw InputError("--store: a run on several hosts keeps its store in a server");
+      if (linearizable_) {
+        throw InputError("--linearizable: the complete check needs one clock; a run on several hosts has one per host");
+      }
+      check_hosts_runnable(scenario);
+    }
 
     Context context = collect_context(store_dir_of(store_dir_, store_file_), scenario.file, scenario.seed, argv);
     RunOptions options(store_dir_, store_file_, reset_);
     ProgressPrinter printer(stderr);
     watch_progress(options, progress_s_, printer);
-    RunRecord record = run_scenario(scenario, options);
+    RunRecord record = on_hosts ? run_on_hosts(scenario, read_text_file(scenario_path_),
+                                               {this_program(), store_dir_, [](const std::string& line) {
+                                                  std::fprintf(stderr, "%s\n", line.c_str());
+                                                }})
+                                : run_scenario(scenario, options);
     printer.end();
     Result result = make_result(record);
     if (linearizable_) {
@@ -134,6 +155,8 @@ class RunCommand : public Command {
     if (!exports_.empty()) {
       write_exports(single_run_comparison(result, context), exports_);
     }
+    bool host_lost = std::any_of(record.hosts.begin(), record.hosts.end(), [](const HostRecord& h) { return !h.lost.empty(); });
+    if (host_lost) return kExitRunFailed;
     if (result.verdict == Verdict::kInterrupted) return kExitInterrupted;
     return result.as_expected() ? kExitAsExpected : kExitNotAsExpected;
   }
@@ -156,6 +179,8 @@ class RunCommand : public Command {
   std::string store_file_;
   bool reset_ = false;
   std::vector<std::string> exports_;
+  std::vector<std::string> hosts_;
+  std::optional<std::string> launch_;
   std::optional<double> progress_s_;
   bool linearizable_ = false;
   double budget_s_ = kDefaultLinearizableSeconds;

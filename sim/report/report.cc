@@ -37,13 +37,19 @@ std::string ended_words(const BuyerRow& row) {
 }
 
 void print_buyers(const Result& result, std::string& out) {
-  const std::vector<BuyerRow>& rows = result.buyers;
+  // A lost host's buyers (pid 0) have no history: one line for them all.
+  std::vector<BuyerRow> rows;
+  std::copy_if(result.buyers.begin(), result.buyers.end(), std::back_inserter(rows),
+               [](const BuyerRow& row) { return row.pid != 0; });
+  const auto lost = static_cast<std::int64_t>(result.buyers.size() - rows.size());
   std::size_t clean = std::count_if(rows.begin(), rows.end(),
                                     [](const BuyerRow& row) { return row.exit_status == 0; });
   out += fmt::format("buyers      {} reaped, {} exited 0", grouped(static_cast<std::int64_t>(rows.size())),
                      grouped(static_cast<std::int64_t>(clean)));
-  if (!rows.empty()) out += fmt::format("; parent pid {}", rows.front().ppid);
+  if (!rows.empty() && result.hosts.empty()) out += fmt::format("; parent pid {}", rows.front().ppid);
+  if (!result.hosts.empty()) out += "; their parents are the hosts' agents";
   out += "\n";
+  if (lost > 0) out += fmt::format("  {} on lost hosts: no history came back\n", plural(lost, "buyer"));
   if (rows.size() <= kListedBuyers && shows_retries(result)) {
     // pgbench's per-client figures: serialization and deadlock failures,
     // purchases retried (and the retries), failed; and the connection time.
@@ -107,6 +113,33 @@ std::string format_rate(double value) {
   return grouped(std::llround(value));
 }
 
+// A run on several hosts: each host's clock, buyers and throughput.
+void print_hosts(const Result& result, std::string& out) {
+  out += fmt::format("hosts       {}", plural(static_cast<std::int64_t>(result.hosts.size()), "host"));
+  if (result.all_hosts_window_s > 0) {
+    out += fmt::format("; {} sales/s over the {} every host was running", format_rate(result.all_hosts_sales_per_s),
+                       format_seconds(result.all_hosts_window_s));
+  }
+  out += "; each host's times placed within its clock's uncertainty (+-)\n";
+  std::size_t width = 4;
+  for (const HostRow& row : result.hosts) width = std::max(width, row.host.name.size() + 2);
+  for (const HostRow& row : result.hosts) {
+    const HostRecord& host = row.host;
+    out += fmt::format("  {:<{}}", host.name, width);
+    if (!host.lost.empty()) {
+      out += fmt::format("lost mid-run: {}\n", host.lost);
+      continue;
+    }
+    out += fmt::format("{}, clock {:+.3f} ms +- {}, drift {:.0f} ppm; {} sold, {} sales/s; buy p50 {}, p99 {}\n",
+                       plural(host.buyers, "buyer"), static_cast<double>(host.offset_ns) / 1e6,
+                       format_seconds(static_cast<double>(host.uncertainty_ns) * 1e-9), host.drift_ppm,
+                       grouped(row.sold), format_rate(row.sales_per_s), format_seconds(row.buy.p50),
+                       format_seconds(row.buy.p99));
+    if (!host.clock_problem.empty()) out += fmt::format("  {:<{}}clock: {}\n", "", width, host.clock_problem);
+  }
+  out += "\n";
+}
+
 void print_report(const Result& result, std::FILE* file) {
   const Scenario& scenario = result.scenario;
   const Metrics& metrics = result.metrics;
@@ -153,6 +186,10 @@ void print_report(const Result& result, std::FILE* file) {
   }
   if (result.verdict == Verdict::kInterrupted) {
     out += fmt::format("  interrupted by {}: the report covers what ran until then\n", result.interrupted_by);
+  }
+  if (!result.check.read_bounds_skipped.empty()) {
+    out += fmt::format("  stale and phantom reads not checked: {}; every clock-free check ran\n",
+                       result.check.read_bounds_skipped);
   }
   if (result.check.valid()) out += "  no anomaly found\n";
   if (const std::optional<LinearizabilityResult>& lin = result.linearizability) {
@@ -211,6 +248,8 @@ void print_report(const Result& result, std::FILE* file) {
     // The buyers were never released: the run was stopped while spawning.
     out += "throughput  stopped while spawning; no measured window\n\n";
   }
+
+  if (!result.hosts.empty()) print_hosts(result, out);
 
   out += fmt::format("latency  {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "count", "min", "mean",
                      "stddev", "p50", "p90", "p99", "p99.9", "max");

@@ -162,6 +162,30 @@ nlohmann::json result_json(const Result& result) {
     buyers.push_back(std::move(entry));
   }
   json["buyers"] = std::move(buyers);
+  if (!result.hosts.empty()) {
+    nlohmann::json each = nlohmann::json::array();
+    auto text_or_null = [](const std::string& text) { return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text); };
+    for (const HostRow& row : result.hosts) {
+      const HostRecord& host = row.host;
+      each.push_back({{"name", host.name},
+                      {"buyers", host.buyers},
+                      {"clock_offset_s", static_cast<double>(host.offset_ns) * 1e-9},
+                      {"clock_drift_ppm", host.drift_ppm},
+                      {"clock_uncertainty_s", static_cast<double>(host.uncertainty_ns) * 1e-9},
+                      {"round_trip_s", static_cast<double>(host.round_trip_ns) * 1e-9},
+                      {"spawn_s", static_cast<double>(host.spawn_ns) * 1e-9},
+                      {"sold", row.sold},
+                      {"window_s", row.window_s},
+                      {"sales_per_s", row.sales_per_s},
+                      {"buy_latency_s", latency_json(row.buy)},
+                      {"clock_problem", text_or_null(host.clock_problem)},
+                      {"lost", text_or_null(host.lost)}});
+    }
+    json["hosts"] = {{"all_hosts_window_s", result.all_hosts_window_s},
+                     {"all_hosts_sales_per_s", result.all_hosts_sales_per_s},
+                     {"read_bounds_skipped", text_or_null(result.check.read_bounds_skipped)},
+                     {"each", std::move(each)}};
+  }
   if (const std::optional<LinearizabilityResult>& lin = result.linearizability) {
     json["linearizability"] = {{"answer", linearizability_name(lin->answer)}, {"explanation", lin->explanation},
                                {"operations", lin->operations}, {"configurations", lin->configurations},
