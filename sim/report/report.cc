@@ -130,8 +130,9 @@ void print_hosts(const Result& result, std::string& out) {
       out += fmt::format("lost mid-run: {}\n", host.lost);
       continue;
     }
-    out += fmt::format("{}, clock {:+.3f} ms +- {}, drift {:.0f} ppm; {} sold, {} sales/s; buy p50 {}, p99 {}\n",
-                       plural(host.buyers, "buyer"), static_cast<double>(host.offset_ns) / 1e6,
+    out += fmt::format("{}, clock {}{} +- {}, drift {:.0f} ppm; {} sold, {} sales/s; buy p50 {}, p99 {}\n",
+                       plural(host.buyers, "buyer"), host.offset_ns < 0 ? "-" : "+",
+                       format_seconds(static_cast<double>(std::abs(host.offset_ns)) * 1e-9),
                        format_seconds(static_cast<double>(host.uncertainty_ns) * 1e-9), host.drift_ppm,
                        grouped(row.sold), format_rate(row.sales_per_s), format_seconds(row.buy.p50),
                        format_seconds(row.buy.p99));
