@@ -14,7 +14,7 @@ over its Unix socket, so no traffic leaves 127.0.0.0/8 or this machine.
     clock's) gets the read-bounds check skipped, said so, and the rest kept;
   * an agent killed mid-run: the run ends (no hang), exit 3, naming the
     lost host; a launch command that fails and an agent of another protocol
-    version: one line, exit 2;
+    version: one line, exit 2; Ctrl-C while the agents start: exit 130;
   * after each: no agent, buyer or server process, namespace or run
     directory left behind.
 
@@ -276,6 +276,27 @@ def bad_launches(tmp):
     check(done.returncode == 2 and "server strategy" in done.stderr, f"file store on hosts: {done.returncode} {done.stderr!r}")
 
 
+def interrupted(tmp):
+    """Ctrl-C while the agents are still starting: the run stops at once,
+    exit 130, nothing forked anywhere."""
+    path = scenario_file(tmp, "interrupted", 'strategy = "postgres-atomic"\ntickets = 10\nbuyers = 4\n'
+                         '[hosts]\nnames = ["a", "b"]\n')
+    child = subprocess.Popen([TICKETSIM, "run", path, "--launch", "sleep 60; exec {ticketsim} agent --stdio"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment())
+    time.sleep(1.0)
+    started = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    try:
+        out, err = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        return fail("interrupted: the run did not stop after SIGINT")
+    check(child.returncode == 130, f"interrupted: exit {child.returncode}: {err[-300:]}")
+    check("interrupted by SIGINT" in out, f"interrupted: the report does not say so:\n{out[:600]}")
+    check(time.monotonic() - started < 20, "interrupted: it took more than 20 s to stop")
+
+
 def main():
     if not NETNS:
         print("network namespaces: cannot make them here (not root, or no `ip netns`); agents run as plain processes")
@@ -287,7 +308,7 @@ def main():
         RUNS = tmp / "runs"
         RUNS.mkdir()
         RUNS.chmod(0o1777)
-        for test in (bad_launches, four_hosts, clocks, lost_host):
+        for test in (bad_launches, interrupted, four_hosts, clocks, lost_host):
             print(f"--- {test.__name__}", flush=True)
             before_pids = {parts[0] for parts in processes()}
             test(tmp)

@@ -135,6 +135,11 @@ std::vector<std::int64_t> shares(const Scenario& scenario) {
   return split;
 }
 
+// A signal from the user (SIGINT, SIGTERM, SIGHUP) before the buyers start.
+struct StoppedBeforeStart {
+  std::string signal;
+};
+
 class Coordinator {
  public:
   Coordinator(const Scenario& scenario, const std::string& text, const HostsOptions& options)
@@ -165,11 +170,22 @@ class Coordinator {
   }
 
   RunRecord run() {
-    launch();
-    handshake();
-    make_store();
-    for (auto& agent : agents_) agent->before = sync_clock(*agent);
-    prepare();
+    try {
+      launch();
+      handshake();
+      make_store();
+      for (auto& agent : agents_) agent->before = sync_clock(*agent);
+      prepare();
+    } catch (const StoppedBeforeStart& stopped) {
+      // As a run on one host stopped while spawning: no measured window.
+      RunRecord record;
+      record.scenario = scenario_;
+      record.history = std::make_unique<SharedHistory>(0, 1 + scenario_.max_attempts());
+      record.interrupted_by = stopped.signal;
+      record.final_state.remaining = scenario_.tickets;
+      if (setup_) record.final_state = setup_->inspect();
+      return record;
+    }
     start();
     collect();
     for (auto& agent : agents_) {
@@ -235,6 +251,17 @@ class Coordinator {
     return why.empty() ? "no answer" : why;
   }
 
+  // The agent's next message, of `type`, within `timeout_ms`; a signal from
+  // the user meanwhile throws StoppedBeforeStart.
+  json wait_for(AgentProcess& agent, std::string_view type, int timeout_ms) {
+    std::int64_t deadline = monotonic_ns() + static_cast<std::int64_t>(timeout_ms) * 1'000'000;
+    for (;;) {
+      if (std::string stop = signals_.take_pending_stop(); !stop.empty()) throw StoppedBeforeStart{stop};
+      if (std::optional<json> message = agent.channel->try_expect(type, 100)) return *message;
+      if (monotonic_ns() > deadline) throw ChannelError(fmt::format("no '{}' within {} s", type, timeout_ms / 1000));
+    }
+  }
+
   void handshake() {
     for (auto& agent : agents_) {
       try {
@@ -245,7 +272,7 @@ class Coordinator {
     for (auto& agent : agents_) {
       json hello;
       try {
-        hello = agent->channel->expect("hello", kHandshakeMs);
+        hello = wait_for(*agent, "hello", kHandshakeMs);
       } catch (const ChannelError& e) {
         std::string what = e.what();
         if (what.find("speaks protocol") != std::string::npos) {
@@ -345,7 +372,7 @@ class Coordinator {
     }
     for (auto& agent : agents_) {
       try {
-        agent->channel->expect("ready", kReadyMs);
+        wait_for(*agent, "ready", kReadyMs);
       } catch (const ChannelError& e) {
         std::string what = e.what();
         throw RunError(fmt::format("host {}: its buyers did not get ready: {}", agent->host,

@@ -76,8 +76,14 @@ std::optional<std::string> Channel::receive_bytes(int timeout_ms) {
 }
 
 nlohmann::json Channel::expect(std::string_view type, int timeout_ms) {
+  std::optional<nlohmann::json> message = try_expect(type, timeout_ms);
+  if (!message) throw ChannelError(fmt::format("no '{}' within {} s", type, timeout_ms / 1000.0));
+  return *message;
+}
+
+std::optional<nlohmann::json> Channel::try_expect(std::string_view type, int timeout_ms) {
   std::optional<std::string> frame = receive_bytes(timeout_ms);
-  if (!frame) throw ChannelError(fmt::format("no '{}' within {} s", type, timeout_ms / 1000.0));
+  if (!frame) return std::nullopt;
   nlohmann::json message = nlohmann::json::parse(*frame, nullptr, false);
   if (!message.is_object() || !message.contains("type") || !message["type"].is_string()) {
     throw ChannelError("a message that is not a protocol message (not an agent?)");

@@ -44,6 +44,8 @@ class Channel {
   // ChannelError on a timeout, another type, or an "error" message (its
   // text).
   nlohmann::json expect(std::string_view type, int timeout_ms);
+  // As expect, but nullopt when nothing came within `timeout_ms`.
+  std::optional<nlohmann::json> try_expect(std::string_view type, int timeout_ms);
 
   // Whether a frame (or the end of the stream) is waiting, without reading it.
   bool readable();
