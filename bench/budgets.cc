@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/load_tool.h"
+#include "bench/sqlite_wait.h"
 #include "sim/checker.h"
 #include "sim/history.h"
 #include "sim/report/exports.h"
@@ -260,6 +261,11 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
       if (!figure) break;
       report.figures.push_back(*figure);
     }
+  }
+
+  if (selected(*find_strategy("sqlite"))) {
+    progress(fmt::format("sqlite at {} buyers: purchase waits", kSqliteWaitBuyers));
+    report.figures.push_back(sqlite_wait_figure(run_options));
   }
 
   // Five of each, taken in turn, and the medians: one fork storm is noisy.

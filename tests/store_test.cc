@@ -32,6 +32,8 @@
 #include "storage/postgres_server.h"
 #include "storage/redis_server.h"
 #include "storage/process.h"
+#include "storage/shared_cell.h"
+#include "storage/sqlite_wait_queue.h"
 
 using namespace ticketsim;
 
@@ -1163,6 +1165,103 @@ TEST_CASE("sqlite: a count that is not an integer makes the file no store, with 
     CHECK(contains(state.problem, c.reason));
     CHECK_FALSE(contains(state.problem, "\n"));
   }
+}
+
+// What the waiters of the SQLite wait queue saw, in memory they share.
+struct QueueLog {
+  std::atomic<int> joined{0};
+  std::atomic<int> served{0};
+  int order[8] = {};
+};
+
+// Waits (bounded) until `log.joined` is `count`.
+void await_joined(const QueueLog& log, int count) {
+  auto until = std::chrono::steady_clock::now() + 30s;
+  while (log.joined.load() < count && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+  REQUIRE(log.joined.load() == count);
+}
+
+std::int64_t deadline_in(std::chrono::seconds seconds) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             (std::chrono::steady_clock::now() + seconds).time_since_epoch()).count();
+}
+
+TEST_CASE("sqlite wait queue: the waiters get their turns in the order they came") {
+  SharedCell<SqliteWaitQueue> queue;
+  SharedCell<QueueLog> log;
+  SqliteWaitTurn holder(*queue);  // the turn every child waits behind
+  holder.join();
+  REQUIRE(holder.my_turn());
+  std::vector<pid_t> children;
+  for (int i = 0; i < 6; ++i) {
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      SqliteWaitTurn turn(*queue);
+      turn.join();
+      log->joined.fetch_add(1);
+      std::int64_t deadline = deadline_in(30s);
+      while (!turn.my_turn()) {
+        if (!turn.await(deadline)) _exit(2);
+      }
+      log->order[log->served.fetch_add(1)] = i;
+      turn.pass(true);
+      _exit(0);
+    }
+    children.push_back(pid);
+    await_joined(*log, i + 1);  // each child joins before the next is forked
+  }
+  CHECK(log->served.load() == 0);  // none went before the holder
+  holder.pass(true);
+  for (pid_t pid : children) {
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  REQUIRE(log->served.load() == 6);
+  for (int i = 0; i < 6; ++i) CHECK(log->order[i] == i);
+  SqliteWaitTurn late(*queue);
+  CHECK_FALSE(late.must_queue());  // no one waits
+}
+
+TEST_CASE("sqlite wait queue: a waiter that died in the queue holds the next one up only a while") {
+  SharedCell<SqliteWaitQueue> queue;
+  SharedCell<QueueLog> log;
+  SqliteWaitTurn holder(*queue);
+  holder.join();
+  pid_t dead = fork();
+  REQUIRE(dead >= 0);
+  if (dead == 0) {
+    SqliteWaitTurn turn(*queue);
+    turn.join();
+    log->joined.fetch_add(1);
+    _exit(0);  // no destructor: its turn is never passed on
+  }
+  await_joined(*log, 1);
+  REQUIRE(waitpid(dead, nullptr, 0) == dead);
+  pid_t next = fork();
+  REQUIRE(next >= 0);
+  if (next == 0) {
+    SqliteWaitTurn turn(*queue);
+    turn.join();
+    log->joined.fetch_add(1);
+    // The turn stays with the dead one: await returns without it, and the
+    // waiter goes on (to ask SQLite, in the store) and passes the turn on.
+    if (!turn.await(deadline_in(30s))) _exit(2);
+    if (turn.my_turn()) _exit(3);
+    turn.pass(true);
+    _exit(0);
+  }
+  await_joined(*log, 2);
+  holder.pass(true);  // to the dead one
+  int status = 0;
+  REQUIRE(waitpid(next, &status, 0) == next);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  SqliteWaitTurn late(*queue);
+  late.join();
+  CHECK(late.my_turn());  // the turn went past the dead one
 }
 
 TEST_CASE("sqlite: journal_mode delete keeps no write-ahead log") {
