@@ -579,6 +579,63 @@ TEST_CASE("validate checks scenario files without running them") {
   CHECK(!contains(mixed.out, "verdict"));
 }
 
+// Runs ticketsim with `resource` lowered to `value` (soft and hard), as the
+// unprivileged user nobody when `as_nobody` (the kernel does not hold root
+// to RLIMIT_NPROC), with `dir` open to everyone.
+Outcome run_limited(const TempDir& dir, int resource, rlim_t value, bool as_nobody, const std::vector<std::string>& args) {
+  std::filesystem::permissions(dir.path, std::filesystem::perms::all);
+  std::string out_path = (dir.path / "out").string(), err_path = (dir.path / "err").string();
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const uid_t nobody = 65534;
+    if (as_nobody && (setgid(nobody) != 0 || setuid(nobody) != 0)) _exit(120);
+    rlimit limit{value, value};
+    if (setrlimit(resource, &limit) != 0) _exit(121);
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(err, 2);
+    std::vector<char*> argv{const_cast<char*>(kTicketsim.c_str())};
+    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return finish({pid, out_path, err_path});
+}
+
+TEST_CASE("a run the process limit would stop is refused before anything is forked, saying how to raise it") {
+  TempDir dir;
+  std::string scenario = dir.file("many.toml", "strategy = \"named-mutex\"\ntickets = 10\nbuyers = 30\n");
+  std::filesystem::permissions(scenario, std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
+                                             std::filesystem::perms::others_read);
+  Outcome refused = run_limited(dir, RLIMIT_NPROC, 20, true, {"run", scenario, "--store-dir", dir.path.string()});
+  CAPTURE(refused.err);
+  CHECK(refused.status == 2);
+  CHECK(refused.err_lines() == 1);
+  CHECK(contains(refused.err, "key 'buyers': 30 buyers would exceed the process limit RLIMIT_NPROC (ulimit -u 20)"));
+  CHECK(contains(refused.err, "raise it with `ulimit -u 94` or more"));
+  CHECK(refused.out.empty());
+  // Root is not held to RLIMIT_NPROC: the same limit stops nothing.
+  Outcome as_root = run_limited(dir, RLIMIT_NPROC, 20, false, {"run", scenario, "--store-dir", dir.path.string()});
+  CAPTURE(as_root.err);
+  CHECK(as_root.status == 0);
+}
+
+TEST_CASE("an embedded Redis server without a file per buyer is refused before it starts") {
+  TempDir dir;
+  std::string scenario = dir.file("redis.toml", "strategy = \"redis-lua\"\ntickets = 10\nbuyers = 200\n");
+  std::filesystem::permissions(scenario, std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
+                                             std::filesystem::perms::others_read);
+  Outcome refused = run_limited(dir, RLIMIT_NOFILE, 64, true, {"run", scenario, "--store-dir", dir.path.string()});
+  CAPTURE(refused.err);
+  CHECK(refused.status == 2);
+  CHECK(refused.err_lines() == 1);
+  CHECK(contains(refused.err, "RLIMIT_NOFILE (ulimit -n) allows 64 open files"));
+  CHECK(contains(refused.err, "234 for 200 buyers; raise it with `ulimit -n 234`"));
+}
+
 TEST_CASE("fork failing part-way ends the run cleanly and says how many buyers started") {
   // As an unprivileged user whose process limit runs out after some buyers:
   // 70 sleepers of that user, a limit of 100, and a run of 40 buyers.
