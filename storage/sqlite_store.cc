@@ -106,8 +106,8 @@ enum class Begin { kImmediate, kDeferred };
 class SqliteStore final : public Store {
  public:
   SqliteStore(const std::filesystem::path& path, const StoreOptions& options, Begin begin, SqliteWaitQueue& queue)
-      : connection_(path, SQLITE_OPEN_READWRITE), lock_timeout_(options.lock_timeout), begin_kind_(begin),
-        turn_(queue) {
+      : turn_(queue), connection_(path, SQLITE_OPEN_READWRITE), lock_timeout_(options.lock_timeout),
+        begin_kind_(begin) {
     // The busy handler first: many buyers open at once, and the first to
     // open the WAL index recovers it under an exclusive lock.
     sqlite3_busy_handler(connection_.db(), &SqliteStore::on_busy, this);
@@ -121,6 +121,9 @@ class SqliteStore final : public Store {
         "WHERE id = 1 AND remaining > 0 RETURNING remaining + 1");
     insert_ = connection_.prepare(
         "INSERT INTO sales (ticket, buyer_pid, operation_id) VALUES (?, ?, ?)");
+    // Opening can find the database busy too (the busy handler queues it):
+    // a buyer must not stand at the start barrier holding a place in line.
+    turn_.pass();
   }
 
   SearchResult search() override {
@@ -282,6 +285,8 @@ class SqliteStore final : public Store {
     return {timed_out_ ? Outcome::kTimeout : Outcome::kError, 0, 0, retries_};
   }
 
+  // Before the connection: its busy handler may run while it closes.
+  SqliteWaitTurn turn_;
   Connection connection_;
   std::chrono::nanoseconds lock_timeout_;
   Begin begin_kind_;
@@ -293,7 +298,6 @@ class SqliteStore final : public Store {
   sqlite3_stmt* insert_;
   std::uint32_t retries_ = 0;
   std::minstd_rand random_{static_cast<std::uint32_t>(getpid())};
-  SqliteWaitTurn turn_;
   std::uint32_t turn_attempts_ = 0;  // SQLite asked since its turn came
   std::int64_t wait_since_ = 0;      // the purchase's first wait (monotonic), or 0
   bool timed_out_ = false;

@@ -55,9 +55,8 @@ class SqliteWaitTurn {
   // It holds no ticket, or its ticket's turn has come.
   bool my_turn() const;
   // Sleeps until its turn, or until the turn has not moved for 100 ms times
-  // its distance from it (at most 1 s): the buyer whose turn it is died or
-  // stalls, and this one asks SQLite anyway. False when `deadline_ns`
-  // (monotonic) passed first.
+  // its distance from it: the buyers before it died or stall, and this one
+  // asks SQLite anyway. False when `deadline_ns` (monotonic) passed first.
   bool await(std::int64_t deadline_ns);
   // Leaves the queue: the turn goes past this buyer's ticket. Done once it
   // holds SQLite's lock (`got_lock`), or gives up. A buyer that got the lock

@@ -579,11 +579,16 @@ TEST_CASE("validate checks scenario files without running them") {
   CHECK(!contains(mixed.out, "verdict"));
 }
 
-// Runs ticketsim with `resource` lowered to `value` (soft and hard), as the
+// Runs `ticketsim run` on a scenario of text `scenario` in `dir` (open to
+// everyone), with `resource` lowered to `value` (soft and hard), as the
 // unprivileged user nobody when `as_nobody` (the kernel does not hold root
-// to RLIMIT_NPROC), with `dir` open to everyone.
-Outcome run_limited(const TempDir& dir, int resource, rlim_t value, bool as_nobody, const std::vector<std::string>& args) {
+// to RLIMIT_NPROC).
+Outcome run_limited(const TempDir& dir, const std::string& scenario, int resource, rlim_t value, bool as_nobody) {
   std::filesystem::permissions(dir.path, std::filesystem::perms::all);
+  std::string file = dir.file("limited.toml", scenario);
+  std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
+                                         std::filesystem::perms::others_read);
+  const std::vector<std::string> args{"run", file, "--store-dir", dir.path.string()};
   std::string out_path = (dir.path / "out").string(), err_path = (dir.path / "err").string();
   pid_t pid = fork();
   REQUIRE(pid >= 0);
@@ -607,10 +612,8 @@ Outcome run_limited(const TempDir& dir, int resource, rlim_t value, bool as_nobo
 
 TEST_CASE("a run the process limit would stop is refused before anything is forked, saying how to raise it") {
   TempDir dir;
-  std::string scenario = dir.file("many.toml", "strategy = \"named-mutex\"\ntickets = 10\nbuyers = 30\n");
-  std::filesystem::permissions(scenario, std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
-                                             std::filesystem::perms::others_read);
-  Outcome refused = run_limited(dir, RLIMIT_NPROC, 20, true, {"run", scenario, "--store-dir", dir.path.string()});
+  const std::string scenario = "strategy = \"named-mutex\"\ntickets = 10\nbuyers = 30\n";
+  Outcome refused = run_limited(dir, scenario, RLIMIT_NPROC, 20, true);
   CAPTURE(refused.err);
   CHECK(refused.status == 2);
   CHECK(refused.err_lines() == 1);
@@ -618,17 +621,15 @@ TEST_CASE("a run the process limit would stop is refused before anything is fork
   CHECK(contains(refused.err, "raise it with `ulimit -u 94` or more"));
   CHECK(refused.out.empty());
   // Root is not held to RLIMIT_NPROC: the same limit stops nothing.
-  Outcome as_root = run_limited(dir, RLIMIT_NPROC, 20, false, {"run", scenario, "--store-dir", dir.path.string()});
+  Outcome as_root = run_limited(dir, scenario, RLIMIT_NPROC, 20, false);
   CAPTURE(as_root.err);
   CHECK(as_root.status == 0);
 }
 
 TEST_CASE("an embedded Redis server without a file per buyer is refused before it starts") {
   TempDir dir;
-  std::string scenario = dir.file("redis.toml", "strategy = \"redis-lua\"\ntickets = 10\nbuyers = 200\n");
-  std::filesystem::permissions(scenario, std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
-                                             std::filesystem::perms::others_read);
-  Outcome refused = run_limited(dir, RLIMIT_NOFILE, 64, true, {"run", scenario, "--store-dir", dir.path.string()});
+  Outcome refused =
+      run_limited(dir, "strategy = \"redis-lua\"\ntickets = 10\nbuyers = 200\n", RLIMIT_NOFILE, 64, true);
   CAPTURE(refused.err);
   CHECK(refused.status == 2);
   CHECK(refused.err_lines() == 1);

@@ -93,7 +93,7 @@ TEST_CASE("soak: 1,000 buyers x 100 purchases per lock strategy") {
 }
 
 TEST_CASE("soak: 10,000 buyers until sold out, per lock strategy and sqlite") {
-  for (const char* name : {"named-mutex", "file-lock", "robust-mutex", "sqlite"}) {
+  for (std::string name : {"named-mutex", "file-lock", "robust-mutex", "sqlite"}) {
     CAPTURE(name);
     Scenario scenario;
     scenario.file = "soak";
@@ -101,6 +101,10 @@ TEST_CASE("soak: 10,000 buyers until sold out, per lock strategy and sqlite") {
     scenario.strategy = name;
     scenario.buyers = 10'000;
     scenario.tickets = 10'000;
+    // The lock strategies' waiters are woken in no set order (a futex, an
+    // fcntl lock): among 10,000 on 2 cores one can wait past the default
+    // 10 s while the run sells a few hundred tickets a second.
+    scenario.lock_timeout = std::chrono::minutes(5);
     TempDir dir;
     reset_peak_rss();
     {

@@ -1181,6 +1181,29 @@ void await_joined(const QueueLog& log, int count) {
   REQUIRE(log.joined.load() == count);
 }
 
+// Forks a waiter that joins the queue, says so in `log`, and ends with
+// what `body` returns for its turn.
+template <typename Body>
+pid_t fork_waiter(SqliteWaitQueue& queue, QueueLog& log, Body body) {
+  const int joined = log.joined.load();
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    SqliteWaitTurn turn(queue);
+    turn.join();
+    log.joined.fetch_add(1);
+    _exit(body(turn));
+  }
+  await_joined(log, joined + 1);  // each joins before anything else happens
+  return pid;
+}
+
+// Reaps `pid`: whether it exited 0.
+bool exited_0(pid_t pid) {
+  int status = 0;
+  return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 std::int64_t deadline_in(std::chrono::seconds seconds) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              (std::chrono::steady_clock::now() + seconds).time_since_epoch()).count();
@@ -1194,31 +1217,19 @@ TEST_CASE("sqlite wait queue: the waiters get their turns in the order they came
   REQUIRE(holder.my_turn());
   std::vector<pid_t> children;
   for (int i = 0; i < 6; ++i) {
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      SqliteWaitTurn turn(*queue);
-      turn.join();
-      log->joined.fetch_add(1);
+    children.push_back(fork_waiter(*queue, *log, [&](SqliteWaitTurn& turn) {
       std::int64_t deadline = deadline_in(30s);
       while (!turn.my_turn()) {
-        if (!turn.await(deadline)) _exit(2);
+        if (!turn.await(deadline)) return 2;
       }
       log->order[log->served.fetch_add(1)] = i;
       turn.pass(true);
-      _exit(0);
-    }
-    children.push_back(pid);
-    await_joined(*log, i + 1);  // each child joins before the next is forked
+      return 0;
+    }));
   }
   CHECK(log->served.load() == 0);  // none went before the holder
   holder.pass(true);
-  for (pid_t pid : children) {
-    int status = 0;
-    REQUIRE(waitpid(pid, &status, 0) == pid);
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
-  }
+  for (pid_t pid : children) CHECK(exited_0(pid));
   REQUIRE(log->served.load() == 6);
   for (int i = 0; i < 6; ++i) CHECK(log->order[i] == i);
   SqliteWaitTurn late(*queue);
@@ -1230,35 +1241,19 @@ TEST_CASE("sqlite wait queue: a waiter that died in the queue holds the next one
   SharedCell<QueueLog> log;
   SqliteWaitTurn holder(*queue);
   holder.join();
-  pid_t dead = fork();
-  REQUIRE(dead >= 0);
-  if (dead == 0) {
-    SqliteWaitTurn turn(*queue);
-    turn.join();
-    log->joined.fetch_add(1);
-    _exit(0);  // no destructor: its turn is never passed on
-  }
-  await_joined(*log, 1);
-  REQUIRE(waitpid(dead, nullptr, 0) == dead);
-  pid_t next = fork();
-  REQUIRE(next >= 0);
-  if (next == 0) {
-    SqliteWaitTurn turn(*queue);
-    turn.join();
-    log->joined.fetch_add(1);
+  // It dies in the queue: no destructor, its turn is never passed on.
+  pid_t dead = fork_waiter(*queue, *log, [](SqliteWaitTurn&) { return 0; });
+  REQUIRE(exited_0(dead));
+  pid_t next = fork_waiter(*queue, *log, [](SqliteWaitTurn& turn) {
     // The turn stays with the dead one: await returns without it, and the
     // waiter goes on (to ask SQLite, in the store) and passes the turn on.
-    if (!turn.await(deadline_in(30s))) _exit(2);
-    if (turn.my_turn()) _exit(3);
+    if (!turn.await(deadline_in(30s))) return 2;
+    if (turn.my_turn()) return 3;
     turn.pass(true);
-    _exit(0);
-  }
-  await_joined(*log, 2);
+    return 0;
+  });
   holder.pass(true);  // to the dead one
-  int status = 0;
-  REQUIRE(waitpid(next, &status, 0) == next);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(exited_0(next));
   SqliteWaitTurn late(*queue);
   late.join();
   CHECK(late.my_turn());  // the turn went past the dead one
