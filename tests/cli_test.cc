@@ -62,21 +62,24 @@ struct Running {
   std::string err_path;
 };
 
+// In a forked child: ticketsim with `args`, its output to `running`'s files.
+[[noreturn]] void exec_ticketsim(const std::vector<std::string>& args, const Running& running) {
+  int out = open(running.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int err = open(running.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  dup2(out, 1);
+  dup2(err, 2);
+  std::vector<char*> argv{const_cast<char*>(kTicketsim.c_str())};
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  execv(argv[0], argv.data());
+  _exit(127);
+}
+
 Running start_ticketsim(const std::vector<std::string>& args, const TempDir& capture) {
   Running running{-1, (capture.path / "out").string(), (capture.path / "err").string()};
   pid_t pid = fork();
   REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int out = open(running.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open(running.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(out, 1);
-    dup2(err, 2);
-    std::vector<char*> argv{const_cast<char*>(kTicketsim.c_str())};
-    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  if (pid == 0) exec_ticketsim(args, running);
   running.pid = pid;
   return running;
 }
@@ -588,26 +591,17 @@ Outcome run_limited(const TempDir& dir, const std::string& scenario, int resourc
   std::string file = dir.file("limited.toml", scenario);
   std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
                                          std::filesystem::perms::others_read);
-  const std::vector<std::string> args{"run", file, "--store-dir", dir.path.string()};
-  std::string out_path = (dir.path / "out").string(), err_path = (dir.path / "err").string();
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
+  Running running{-1, (dir.path / "out").string(), (dir.path / "err").string()};
+  running.pid = fork();
+  REQUIRE(running.pid >= 0);
+  if (running.pid == 0) {
     const uid_t nobody = 65534;
     if (as_nobody && (setgid(nobody) != 0 || setuid(nobody) != 0)) _exit(120);
     rlimit limit{value, value};
     if (setrlimit(resource, &limit) != 0) _exit(121);
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(out, 1);
-    dup2(err, 2);
-    std::vector<char*> argv{const_cast<char*>(kTicketsim.c_str())};
-    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
+    exec_ticketsim({"run", file, "--store-dir", dir.path.string()}, running);
   }
-  return finish({pid, out_path, err_path});
+  return finish(running);
 }
 
 TEST_CASE("a run the process limit would stop is refused before anything is forked, saying how to raise it") {
