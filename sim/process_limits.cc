@@ -75,19 +75,20 @@ void check_process_limits(const Scenario& scenario, const StrategyInfo& strategy
         scenario.file, grouped(*threads_max), grouped(*tasks), who, grouped(needed), *tasks + needed + 1000));
   }
 
-  // Named objects live in /dev/shm: a lock's few bytes, or a reply queue
-  // per buyer (queue); a page each at most. The history is not there: it
-  // is anonymous shared memory, held to the machine's memory (check_runnable).
+  // A strategy with a seller (queue) keeps a reply message queue per buyer
+  // in /dev/shm, a page each; the others' named objects are a few bytes,
+  // and the history is anonymous shared memory, held to the machine's
+  // memory (check_runnable).
   struct statvfs shm {};
-  if (statvfs("/dev/shm", &shm) == 0 && shm.f_blocks > 0) {
+  if (strategy.has_seller && statvfs("/dev/shm", &shm) == 0 && shm.f_blocks > 0) {
     const std::int64_t page = sysconf(_SC_PAGESIZE);
     std::int64_t room = static_cast<std::int64_t>(shm.f_bavail) * static_cast<std::int64_t>(shm.f_frsize);
-    std::int64_t want = (buyers + 4) * page;
+    std::int64_t want = (buyers + 2) * page;
     if (room < want) {
       std::int64_t size = static_cast<std::int64_t>(shm.f_blocks) * static_cast<std::int64_t>(shm.f_frsize);
       throw InputError(fmt::format(
-          "{}: /dev/shm has {} free, and {} may need {} there (a page each for named objects); raise its size "
-          "with `mount -o remount,size={}M /dev/shm`",
+          "{}: /dev/shm has {} free, and the reply message queues of {} need {} there; raise its size with "
+          "`mount -o remount,size={}M /dev/shm`",
           scenario.file, mib(room), who, mib(want), (size + want - room) / (1 << 20) + 1));
     }
   }
