@@ -17,6 +17,7 @@
 #include "bench/checker_growth.h"
 #include "bench/load_tool.h"
 #include "bench/seed_load.h"
+#include "bench/sqlite_wait.h"
 #include "sim/checker.h"
 #include "sim/history.h"
 #include "sim/report/exports.h"
@@ -356,6 +357,11 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
       if (figures.empty()) break;
       report.figures.insert(report.figures.end(), figures.begin(), figures.end());
     }
+  }
+
+  if (selected(*find_strategy("sqlite"))) {
+    progress(fmt::format("sqlite at {} buyers: purchase waits", kSqliteWaitBuyers));
+    report.figures.push_back(sqlite_wait_figure(run_options));
   }
 
   // Five of each, taken in turn, and the medians: one fork storm is noisy.

@@ -1,6 +1,5 @@
 #include "sim/history.h"
 
-#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -14,21 +13,12 @@
 #include <fmt/format.h>
 
 #include "sim/errors.h"
+#include "storage/futex.h"
 
 namespace ticketsim {
 namespace {
 
 constexpr std::size_t kHeaderBytes = 64;
-
-// Shared (not private) futexes: the waiters are in other processes.
-long futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected, const timespec* timeout) {
-  return syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT, expected, timeout,
-                 nullptr, 0);
-}
-
-void futex_wake(std::atomic<std::uint32_t>* word, int count) {
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE, count, nullptr, nullptr, 0);
-}
 
 }  // namespace
 

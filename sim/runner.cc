@@ -18,6 +18,7 @@
 
 #include "sim/buyer.h"
 #include "sim/children.h"
+#include "sim/process_limits.h"
 #include "sim/run_directory.h"
 #include "storage/words.h"
 
@@ -506,6 +507,7 @@ void check_runnable(const Scenario& scenario) {
   const StrategyInfo* strategy = find_strategy(scenario.strategy);
   if (!strategy) throw InputError(fmt::format("{}: unknown strategy '{}'", scenario.file, scenario.strategy));
   check_history_fits(scenario, 1 + scenario.max_attempts());
+  check_process_limits(scenario, *strategy);
   plan_buyer_faults(scenario);
   bool seller_fault = std::any_of(scenario.faults.begin(), scenario.faults.end(), [](const Fault& f) { return f.seller; });
   if (seller_fault && !strategy->has_seller) {

@@ -126,7 +126,9 @@ struct RunRecord {
 };
 
 // Checks what a scenario file alone cannot: that its history fits in memory,
-// that its faults fit its buyers and its strategy. Throws InputError.
+// that this machine's and this user's limits let its buyers be forked
+// (sim/process_limits.h), that its faults fit its buyers and its strategy.
+// Throws InputError.
 void check_runnable(const Scenario& scenario);
 
 // Runs `scenario`. Throws RunError when the run cannot be carried out; every

@@ -431,8 +431,10 @@ void set_buyers(Scenario& scenario, std::int64_t value, std::string_view where) 
   rlimit limit{};
   if (getrlimit(RLIMIT_NPROC, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && geteuid() != 0 &&
       static_cast<rlim_t>(value) + 64 > limit.rlim_cur) {
-    fail(where, fmt::format("{} buyers would exceed the process limit (ulimit -u {}) less 64 of headroom",
-                            value, limit.rlim_cur));
+    fail(where, fmt::format("{} buyers would exceed the process limit RLIMIT_NPROC (ulimit -u {}) less 64 of "
+                            "headroom; raise it with `ulimit -u {}` or more (its hard limit: "
+                            "/etc/security/limits.conf)",
+                            value, limit.rlim_cur, value + 64));
   }
   scenario.buyers = value;
 }

@@ -16,6 +16,9 @@
 
 #include <fmt/format.h>
 
+#include "storage/shared_cell.h"
+#include "storage/sqlite_wait_queue.h"
+
 namespace ticketsim {
 namespace {
 
@@ -102,8 +105,9 @@ enum class Begin { kImmediate, kDeferred };
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(const std::filesystem::path& path, const StoreOptions& options, Begin begin)
-      : connection_(path, SQLITE_OPEN_READWRITE), lock_timeout_(options.lock_timeout), begin_kind_(begin) {
+  SqliteStore(const std::filesystem::path& path, const StoreOptions& options, Begin begin, SqliteWaitQueue& queue)
+      : turn_(queue), connection_(path, SQLITE_OPEN_READWRITE), lock_timeout_(options.lock_timeout),
+        begin_kind_(begin) {
     // The busy handler first: many buyers open at once, and the first to
     // open the WAL index recovers it under an exclusive lock.
     sqlite3_busy_handler(connection_.db(), &SqliteStore::on_busy, this);
@@ -117,12 +121,15 @@ class SqliteStore final : public Store {
         "WHERE id = 1 AND remaining > 0 RETURNING remaining + 1");
     insert_ = connection_.prepare(
         "INSERT INTO sales (ticket, buyer_pid, operation_id) VALUES (?, ?, ?)");
+    // Opening can find the database busy too (the busy handler queues it):
+    // a buyer must not stand at the start barrier holding a place in line.
+    turn_.pass();
   }
 
   SearchResult search() override {
-    retries_ = 0;
-    timed_out_ = false;
+    start_wait();
     int rc = sqlite3_step(select_);
+    turn_.pass();
     SearchResult result{timed_out_ ? Outcome::kTimeout : Outcome::kError, 0};
     if (rc == SQLITE_ROW) result = {Outcome::kOk, sqlite3_column_int64(select_, 0)};
     sqlite3_reset(select_);
@@ -130,24 +137,44 @@ class SqliteStore final : public Store {
   }
 
   BuyResult buy(const BuyRequest& request) override {
-    retries_ = 0;
-    timed_out_ = false;
+    start_wait();
     std::int64_t deadline = now_ns() + lock_timeout_.count();
+    // Behind the buyers already waiting for the lock, when they have waited
+    // long (sqlite_wait_queue.h); otherwise it asks SQLite at once.
+    if (turn_.must_queue()) {
+      wait_since_ = now_ns();
+      turn_.join();
+      if (!turn_.await(deadline)) {
+        turn_.pass();
+        return {Outcome::kTimeout, 0, 0, 0};
+      }
+    }
     for (;;) {
       BuyResult result = begin_kind_ == Begin::kImmediate ? buy_immediate(request) : buy_deferred(request);
       if (result.outcome != Outcome::kError || !upgrade_busy_) {
+        turn_.pass();
         result.retries = retries_;
         return result;
       }
       // BEGIN DEFERRED lost the race to upgrade its read to a write: SQLite
       // answers SQLITE_BUSY at once, and only a new transaction can go on.
       ++retries_;
-      if (now_ns() > deadline) return {Outcome::kTimeout, 0, 0, retries_};
+      if (now_ns() > deadline) {
+        turn_.pass();
+        return {Outcome::kTimeout, 0, 0, retries_};
+      }
       backoff(retries_);
     }
   }
 
  private:
+  void start_wait() {
+    retries_ = 0;
+    timed_out_ = false;
+    wait_since_ = 0;
+    turn_attempts_ = 0;
+  }
+
   static std::int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -157,6 +184,7 @@ class SqliteStore final : public Store {
   BuyResult buy_immediate(const BuyRequest& request) {
     upgrade_busy_ = false;
     if (!step_done(begin_)) return failed();
+    turn_.pass(true);  // it holds the lock: the next in line may start asking
     request.between_read_and_write();
     return decrement_and_commit(request);
   }
@@ -218,16 +246,28 @@ class SqliteStore final : public Store {
     std::this_thread::sleep_for(std::chrono::duration<double, std::micro>(20.0 * (1u << shift) * jitter));
   }
 
-  // Retries every SQLITE_BUSY until lock_timeout has passed; counts each retry.
-  static int on_busy(void* context, int attempt) {
+  // Retries every SQLITE_BUSY until lock_timeout has passed since the
+  // purchase began to wait; counts each retry. A buyer waits its turn in
+  // the queue (sqlite_wait_queue.h), then asks SQLite again with the
+  // backoff, at most about 0.2 ms apart: only the buyer whose turn it is asks.
+  static int on_busy(void* context, int /*attempt*/) {
     auto* self = static_cast<SqliteStore*>(context);
-    if (attempt == 0) self->busy_since_ = now_ns();
-    if (now_ns() - self->busy_since_ > self->lock_timeout_.count()) {
+    std::int64_t now = now_ns();
+    if (self->wait_since_ == 0) self->wait_since_ = now;
+    std::int64_t deadline = self->wait_since_ + self->lock_timeout_.count();
+    if (now > deadline) {
       self->timed_out_ = true;
       return 0;
     }
     self->retries_++;
-    self->backoff(static_cast<std::uint32_t>(attempt));
+    self->turn_.join();
+    if (!self->turn_.my_turn()) {
+      if (self->turn_.await(deadline)) return 1;
+      self->timed_out_ = true;
+      return 0;
+    }
+    self->turn_.still_busy();
+    self->backoff(std::min<std::uint32_t>(self->turn_attempts_++, 5));
     return 1;
   }
 
@@ -245,6 +285,8 @@ class SqliteStore final : public Store {
     return {timed_out_ ? Outcome::kTimeout : Outcome::kError, 0, 0, retries_};
   }
 
+  // Before the connection: its busy handler may run while it closes.
+  SqliteWaitTurn turn_;
   Connection connection_;
   std::chrono::nanoseconds lock_timeout_;
   Begin begin_kind_;
@@ -256,7 +298,8 @@ class SqliteStore final : public Store {
   sqlite3_stmt* insert_;
   std::uint32_t retries_ = 0;
   std::minstd_rand random_{static_cast<std::uint32_t>(getpid())};
-  std::int64_t busy_since_ = 0;
+  std::uint32_t turn_attempts_ = 0;  // SQLite asked since its turn came
+  std::int64_t wait_since_ = 0;      // the purchase's first wait (monotonic), or 0
   bool timed_out_ = false;
   bool upgrade_busy_ = false;
 };
@@ -324,7 +367,7 @@ class SqliteSetup final : public StoreSetup {
   }
 
   std::unique_ptr<Store> open(std::int64_t /*buyer*/) override {
-    return std::make_unique<SqliteStore>(path_, options_, begin_);
+    return std::make_unique<SqliteStore>(path_, options_, begin_, *queue_);
   }
 
   std::string describe_stuck() override {
@@ -338,6 +381,7 @@ class SqliteSetup final : public StoreSetup {
   std::filesystem::path path_;
   StoreOptions options_;
   Begin begin_;
+  SharedCell<SqliteWaitQueue> queue_;  // inherited by every buyer
 };
 
 // The URI parameters under which reading the database at `path` changes no

@@ -32,6 +32,8 @@
 #include "storage/postgres_server.h"
 #include "storage/redis_server.h"
 #include "storage/process.h"
+#include "storage/shared_cell.h"
+#include "storage/sqlite_wait_queue.h"
 
 using namespace ticketsim;
 
@@ -1163,6 +1165,98 @@ TEST_CASE("sqlite: a count that is not an integer makes the file no store, with 
     CHECK(contains(state.problem, c.reason));
     CHECK_FALSE(contains(state.problem, "\n"));
   }
+}
+
+// What the waiters of the SQLite wait queue saw, in memory they share.
+struct QueueLog {
+  std::atomic<int> joined{0};
+  std::atomic<int> served{0};
+  int order[8] = {};
+};
+
+// Waits (bounded) until `log.joined` is `count`.
+void await_joined(const QueueLog& log, int count) {
+  auto until = std::chrono::steady_clock::now() + 30s;
+  while (log.joined.load() < count && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+  REQUIRE(log.joined.load() == count);
+}
+
+// Forks a waiter that joins the queue, says so in `log`, and ends with
+// what `body` returns for its turn.
+template <typename Body>
+pid_t fork_waiter(SqliteWaitQueue& queue, QueueLog& log, Body body) {
+  const int joined = log.joined.load();
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    SqliteWaitTurn turn(queue);
+    turn.join();
+    log.joined.fetch_add(1);
+    _exit(body(turn));
+  }
+  await_joined(log, joined + 1);  // each joins before anything else happens
+  return pid;
+}
+
+// Reaps `pid`: whether it exited 0.
+bool exited_0(pid_t pid) {
+  int status = 0;
+  return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+std::int64_t deadline_in(std::chrono::seconds seconds) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             (std::chrono::steady_clock::now() + seconds).time_since_epoch()).count();
+}
+
+TEST_CASE("sqlite wait queue: the waiters get their turns in the order they came") {
+  SharedCell<SqliteWaitQueue> queue;
+  SharedCell<QueueLog> log;
+  SqliteWaitTurn holder(*queue);  // the turn every child waits behind
+  holder.join();
+  REQUIRE(holder.my_turn());
+  std::vector<pid_t> children;
+  for (int i = 0; i < 6; ++i) {
+    children.push_back(fork_waiter(*queue, *log, [&](SqliteWaitTurn& turn) {
+      std::int64_t deadline = deadline_in(30s);
+      while (!turn.my_turn()) {
+        if (!turn.await(deadline)) return 2;
+      }
+      log->order[log->served.fetch_add(1)] = i;
+      turn.pass(true);
+      return 0;
+    }));
+  }
+  CHECK(log->served.load() == 0);  // none went before the holder
+  holder.pass(true);
+  for (pid_t pid : children) CHECK(exited_0(pid));
+  REQUIRE(log->served.load() == 6);
+  for (int i = 0; i < 6; ++i) CHECK(log->order[i] == i);
+  SqliteWaitTurn late(*queue);
+  CHECK_FALSE(late.must_queue());  // no one waits
+}
+
+TEST_CASE("sqlite wait queue: a waiter that died in the queue holds the next one up only a while") {
+  SharedCell<SqliteWaitQueue> queue;
+  SharedCell<QueueLog> log;
+  SqliteWaitTurn holder(*queue);
+  holder.join();
+  // It dies in the queue: no destructor, its turn is never passed on.
+  pid_t dead = fork_waiter(*queue, *log, [](SqliteWaitTurn&) { return 0; });
+  REQUIRE(exited_0(dead));
+  pid_t next = fork_waiter(*queue, *log, [](SqliteWaitTurn& turn) {
+    // The turn stays with the dead one: await returns without it, and the
+    // waiter goes on (to ask SQLite, in the store) and passes the turn on.
+    if (!turn.await(deadline_in(30s))) return 2;
+    if (turn.my_turn()) return 3;
+    turn.pass(true);
+    return 0;
+  });
+  holder.pass(true);  // to the dead one
+  CHECK(exited_0(next));
+  SqliteWaitTurn late(*queue);
+  late.join();
+  CHECK(late.my_turn());  // the turn went past the dead one
 }
 
 TEST_CASE("sqlite: journal_mode delete keeps no write-ahead log") {

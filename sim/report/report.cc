@@ -262,6 +262,11 @@ void print_report(const Result& result, std::FILE* file) {
   out += fmt::format("fairness    tickets per buyer: min {}, mean {}, max {}, stddev {}\n",
                      grouped(std::llround(fairness.min)), format_rate(fairness.mean),
                      grouped(std::llround(fairness.max)), format_rate(fairness.stddev));
+  if (metrics.buy.count > 0 && metrics.buy.p50 > 0) {
+    out += fmt::format("            purchase wait: median {}, longest {} ({:.1f}x the median)\n",
+                       format_seconds(metrics.buy.p50), format_seconds(metrics.buy.max),
+                       metrics.buy.max / metrics.buy.p50);
+  }
   if (!result.history_source) print_buyers(result, out);
   std::fputs(out.c_str(), file);
 }
