@@ -93,7 +93,9 @@ void run_buyer(std::int64_t index, const Scenario& scenario, StoreSetup& setup, 
     slot.ready_ns = monotonic_ns();
     history.arrive_and_wait(index);
 
-    std::uint64_t random = scenario.seed * 0x100000001b3ULL + static_cast<std::uint64_t>(index);
+    // By the buyer's place in the whole run: buyers on other hosts (a run on
+    // several hosts) draw other jitter.
+    std::uint64_t random = scenario.seed * 0x100000001b3ULL + static_cast<std::uint64_t>(first_buyer + index);
     Operation* operations = history.operations(index);
     std::uint32_t recorded = 0;
     // An operation is recorded as indeterminate before it starts and

@@ -509,7 +509,6 @@ void set_hosts(Scenario& scenario, const std::vector<std::string>& names, std::s
     }
   }
   scenario.hosts = names;
-  if (!scenario.host_buyers.empty() && scenario.host_buyers.size() != names.size()) scenario.host_buyers.clear();
 }
 
 void set_launch(Scenario& scenario, const std::string& command, std::string_view where) {

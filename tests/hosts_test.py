@@ -272,6 +272,8 @@ def bad_launches(tmp):
     lines = done.stderr.strip().splitlines()
     check(len(lines) == 1 and "protocol 99" in lines[0] and "host a" in lines[0],
           f"version mismatch: {done.stderr!r}")
+    done = run("compare", path)
+    check(done.returncode == 2 and "[hosts]" in done.stderr, f"compare with hosts: {done.returncode} {done.stderr!r}")
     done = run("run", path, "--strategy", "file-lock", "--launch", "{ticketsim} agent --stdio")
     check(done.returncode == 2 and "server strategy" in done.stderr, f"file store on hosts: {done.returncode} {done.stderr!r}")
 

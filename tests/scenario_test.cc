@@ -1186,3 +1186,24 @@ TEST_CASE("server faults and after-commit-sent: what check_runnable refuses for 
   Scenario fine = parse_scenario("strategy = \"postgres-atomic\"\n" + crash, "x.toml");
   CHECK_NOTHROW(check_runnable(fine));
 }
+
+TEST_CASE("[hosts]: names, launch and buyers") {
+  Scenario s = parse_scenario(std::string(kMinimal) +
+                                  "[hosts]\nnames = [\"a\", \"b\"]\nlaunch = \"{ticketsim} agent --stdio\"\n"
+                                  "buyers = [1, 1]\n",
+                              "x.toml");
+  CHECK(s.hosts == std::vector<std::string>{"a", "b"});
+  CHECK(s.launch == "{ticketsim} agent --stdio");
+  CHECK(s.host_buyers == std::vector<std::int64_t>{1, 1});
+  CHECK(parse_scenario(kMinimal, "x.toml").hosts.empty());
+  CHECK(parse_scenario(kMinimal, "x.toml").launch == Scenario::kDefaultLaunch);
+
+  CHECK(contains(error_of(std::string(kMinimal) + "[hosts]\nname = [\"a\"]\n"), "did you mean 'hosts.names'?"));
+  CHECK(contains(error_of(std::string(kMinimal) + "[hosts]\nnames = [\"a\", \"a\"]\n"), "host 'a' is named twice"));
+  CHECK(contains(error_of(std::string(kMinimal) + "[hosts]\nnames = [\"a;rm\"]\n"), "is not a host name"));
+  CHECK(contains(error_of(std::string(kMinimal) + "[hosts]\nnames = []\n"), "at least one host"));
+  CHECK(contains(error_of(std::string(kMinimal) + "[hosts]\nnames = [\"a\", \"b\"]\nbuyers = [2]\n"),
+                 "gives 1 share but names lists 2 hosts"));
+  CHECK(contains(error_of(std::string(kMinimal) + "[hosts]\nnames = [\"a\"]\nbuyers = [0]\n"), "at least 1 buyer"));
+  CHECK(contains(error_of(std::string(kMinimal) + "[hosts]\nlaunch = \" \"\n"), "starts an agent"));
+}

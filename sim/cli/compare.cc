@@ -55,6 +55,11 @@ class CompareCommand : public Command {
 
   int execute(const std::vector<std::string>& argv) override {
     Scenario scenario = load_scenario(scenario_path_);
+    if (!scenario.hosts.empty()) {
+      throw InputError(fmt::format("{}: names hosts ([hosts]); compare runs its matrix on this host: run it with "
+                                   "'ticketsim run', or drop [hosts]",
+                                   scenario.file));
+    }
     // The command that repeats one run, less --strategy, --buyers and --seed.
     std::vector<std::string> repeat = {argv[0], "run", scenario_path_};
     if (tickets_) {

@@ -87,7 +87,10 @@ class RunCommand : public Command {
     if (mode_) set_mode(scenario, *mode_, "--mode");
     if (postgres_) set_postgres_conninfo(scenario, *postgres_, "--postgres");
     if (redis_) set_redis_url(scenario, *redis_, "--redis");
-    if (!hosts_.empty()) set_hosts(scenario, hosts_, "--hosts");
+    if (!hosts_.empty()) {
+      set_hosts(scenario, hosts_, "--hosts");
+      scenario.host_buyers.clear();  // --hosts splits the buyers evenly
+    }
     if (launch_) set_launch(scenario, *launch_, "--launch");
     expect_strategy_guarantee(scenario);
     if (expect_) set_expected(scenario, *expect_, "--expect");
