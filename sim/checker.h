@@ -73,7 +73,7 @@ struct CheckInput {
   // Why the searches' read bounds cannot be checked (a host's clock broke
   // its bound in a run on several hosts), or empty. The clock-free checks
   // still run.
-  std::string skip_read_bounds;
+  std::string skip_read_bounds{};
 };
 
 struct CheckResult {

@@ -101,7 +101,7 @@ class Children {
     if (pid == 0) {
       if (setpgid(0, group_) != 0) setpgid(0, 0);
       prctl(PR_SET_PDEATHSIG, SIGKILL);
-      char comm[16];
+      char comm[40];  // the kernel keeps the first 15 bytes
       if (index >= 0) std::snprintf(comm, sizeof comm, "%s-%ld", name, index);
       else std::snprintf(comm, sizeof comm, "%s", name);
       prctl(PR_SET_NAME, comm);
