@@ -75,8 +75,7 @@ class BenchCommand : public Command {
     std::error_code ec;
     std::filesystem::path peer = std::filesystem::path(TICKETSIM_SOURCE_DIR) / "bench" / "seed_peer.py";
     if (!no_peer_ && std::filesystem::exists(peer, ec)) options_.peer = peer;
-    options_.ticketsim = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-    if (options_.ticketsim.empty()) options_.ticketsim = argv[0];
+    options_.ticketsim = this_program(argv[0]);
     BenchReport report = run_bench(options_, [](const std::string& what) { fmt::print(stderr, "bench: {}\n", what); });
     print_bench(report, stdout);
     for (const std::string& path : exports_) {

@@ -223,10 +223,10 @@ std::filesystem::path store_dir_of(const std::string& store_dir, const std::stri
 
 namespace ticketsim {
 
-std::string this_program() {
+std::string this_program(const std::string& fallback) {
   std::error_code ec;
   std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string("ticketsim") : self.string();
+  return ec || self.empty() ? fallback : self.string();
 }
 
 std::string read_text_file(const std::string& path) {

@@ -88,8 +88,9 @@ void watch_progress(RunOptions& options, std::optional<double> seconds, Progress
 
 // Where the stores of a command go: the --store file's directory, the
 // --store-dir, or the default parent of run directories.
-// This program's path (/proc/self/exe), for a command that runs it again.
-std::string this_program();
+// This program's path (/proc/self/exe), for a command that runs it again;
+// `fallback` (argv[0]) when that cannot be read.
+std::string this_program(const std::string& fallback);
 
 // The whole text of `path`. Throws InputError naming it.
 std::string read_text_file(const std::string& path);

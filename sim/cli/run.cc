@@ -128,7 +128,7 @@ class RunCommand : public Command {
     ProgressPrinter printer(stderr);
     watch_progress(options, progress_s_, printer);
     RunRecord record = on_hosts ? run_on_hosts(scenario, read_text_file(scenario_path_),
-                                               {this_program(), store_dir_, [](const std::string& line) {
+                                               {this_program(argv[0]), store_dir_, [](const std::string& line) {
                                                   std::fprintf(stderr, "%s\n", line.c_str());
                                                 }})
                                 : run_scenario(scenario, options);

@@ -143,7 +143,7 @@ struct StoppedBeforeStart {
 class Coordinator {
  public:
   Coordinator(const Scenario& scenario, const std::string& text, const HostsOptions& options)
-      : scenario_(scenario), text_(text), options_(options), children_(signals_) {}
+      : scenario_(scenario), text_(text), options_(options), split_(shares(scenario)), children_(signals_) {}
 
   ~Coordinator() {
     // Whatever happened: every agent told to stop, then ended and reaped
@@ -350,7 +350,7 @@ class Coordinator {
   }
 
   void prepare() {
-    std::vector<std::int64_t> split = shares(scenario_);
+    const std::vector<std::int64_t>& split = split_;
     std::int64_t first = 0;
     for (std::size_t h = 0; h < agents_.size(); ++h) {
       AgentProcess& agent = *agents_[h];
@@ -467,7 +467,7 @@ class Coordinator {
       HostRecord host;
       host.name = agent.host;
       host.first_buyer = first_buyer_[h];
-      host.buyers = shares(scenario_)[h];
+      host.buyers = split_[h];
       host.offset_ns = clock.offset_at(start_ns_);
       host.drift_ppm = clock.drift_ppm();
       host.uncertainty_ns = clock.uncertainty_ns();
@@ -543,6 +543,7 @@ class Coordinator {
   const Scenario& scenario_;
   const std::string& text_;
   const HostsOptions& options_;
+  const std::vector<std::int64_t> split_;  // each host's buyers
   BlockedSignals signals_;
   // Declared before the agents' pipes and the store: destroyed after them,
   // it kills and reaps every agent still running.
