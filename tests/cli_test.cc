@@ -537,6 +537,43 @@ TEST_CASE("buyers, the seller and the monitor name themselves for ps, top and pk
   CHECK(finish(running).status == 130);
 }
 
+// The mappings of `pid` whose file names hold `library`.
+bool maps_library(pid_t pid, const std::string& library) {
+  return contains(slurp("/proc/" + std::to_string(pid) + "/maps"), library);
+}
+
+TEST_CASE("a server's client library is mapped only by runs of its strategies, so other forks stay cheap") {
+  TempDir dir;
+  struct Case {
+    const char* strategy;
+    bool libpq, hiredis;
+  };
+  for (Case c : {Case{"plain", false, false}, Case{"redis-decr", false, true}}) {
+    CAPTURE(c.strategy);
+    std::string scenario = dir.file(std::string(c.strategy) + ".toml",
+                                    fmt::format("strategy = \"{}\"\ntickets = 2\nbuyers = 2\n[delays]\nsearch = \"3s\"\n",
+                                                c.strategy));
+    Running running = start_ticketsim({"run", scenario, "--store-dir", dir.path.string()}, dir);
+    // The buyers once both have named themselves (the embedded Redis
+    // server is a child too, and maps what it likes).
+    std::vector<pid_t> buyers;
+    for (int i = 0; i < 500 && buyers.size() < 2; ++i) {
+      usleep(10'000);
+      buyers.clear();
+      for (pid_t child : children_of(running.pid)) {
+        if (slurp("/proc/" + std::to_string(child) + "/comm").rfind("ts-buyer-", 0) == 0) buyers.push_back(child);
+      }
+    }
+    REQUIRE(buyers.size() == 2);
+    for (pid_t pid : {running.pid, buyers[0], buyers[1]}) {
+      CHECK(maps_library(pid, "/libpq.so") == c.libpq);
+      CHECK(maps_library(pid, "/libhiredis.so") == c.hiredis);
+    }
+    REQUIRE(kill(running.pid, SIGINT) == 0);
+    CHECK(finish(running).status == 130);
+  }
+}
+
 TEST_CASE("ticketsim bench prints each figure as a ratio to its limit and exports it") {
   TempDir dir;
   std::string json = (dir.path / "bench.json").string();

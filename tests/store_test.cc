@@ -33,6 +33,7 @@
 #include "storage/redis_server.h"
 #include "storage/process.h"
 #include "storage/shared_cell.h"
+#include "storage/shared_library.h"
 #include "storage/sqlite_wait_queue.h"
 
 using namespace ticketsim;
@@ -1286,4 +1287,17 @@ TEST_CASE("no /dev/shm entry is left by this process's run ids") {
   for (const std::string& name : left) names += name + " ";
   CAPTURE(names);
   CHECK(left.empty());
+}
+
+TEST_CASE("a client library that is not installed, or lacks a function, is one error naming it") {
+  CHECK_FALSE(SharedLibrary::loaded("libticketsim-absent.so.1"));
+  CHECK_THROWS_WITH_AS(SharedLibrary("libticketsim-absent.so.1", "ticketsim-absent"),
+                       doctest::Contains("cannot load libticketsim-absent.so.1"), StoreError);
+  CHECK_THROWS_WITH_AS(SharedLibrary("libticketsim-absent.so.1", "ticketsim-absent"),
+                       doctest::Contains("install the Debian package ticketsim-absent"), StoreError);
+  SharedLibrary libc("libc.so.6", "libc6");
+  CHECK(libc.symbol("getpid") != nullptr);
+  CHECK(SharedLibrary::loaded("libc.so.6"));
+  CHECK_THROWS_WITH_AS(libc.symbol("ticketsim_no_such_function"), doctest::Contains("libc.so.6 has no ticketsim_no_such_function"),
+                       StoreError);
 }
