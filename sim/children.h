@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -70,6 +72,20 @@ class BlockedSignals {
   sigset_t child_mask_;
 };
 
+// `name`, or `name`-`index` when index >= 0, into `out`: without printf,
+// whose code (a dozen pages) each new child would otherwise fault in, a
+// fifth of a buyer's page faults.
+inline void child_name(char (&out)[40], const char* name, long index) {
+  std::size_t length = std::min(std::strlen(name), sizeof out - 22);
+  std::memcpy(out, name, length);
+  char* end = out + length;
+  if (index >= 0) {
+    *end++ = '-';
+    end = std::to_chars(end, out + sizeof out - 1, index).ptr;
+  }
+  *end = '\0';
+}
+
 // Every process the run forks: buyers, the seller, the monitor. They share
 // one process group, so that a signal from the terminal reaches ticketsim
 // alone. None outlives this object: those not yet reaped are killed and
@@ -102,8 +118,7 @@ class Children {
       if (setpgid(0, group_) != 0) setpgid(0, 0);
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       char comm[40];  // the kernel keeps the first 15 bytes
-      if (index >= 0) std::snprintf(comm, sizeof comm, "%s-%ld", name, index);
-      else std::snprintf(comm, sizeof comm, "%s", name);
+      child_name(comm, name, index);
       prctl(PR_SET_NAME, comm);
       if (getppid() != parent) _exit(kBuyerFailed);
       // Handlers are the parent's business (a test framework's crash
