@@ -16,16 +16,15 @@ extern const char kHiredisSoname[] = TICKETSIM_SONAME(HIREDIS_SONAME);
 
 namespace {
 
-template <typename Function>
-Function* hiredis(const char* name) {
+const ticketsim::SharedLibrary& hiredis() {
   static const ticketsim::SharedLibrary library(ticketsim::kHiredisSoname, "libhiredis0.14");
-  return reinterpret_cast<Function*>(library.symbol(name));
+  return library;
 }
 
 }  // namespace
 
 // Looked up once per function, on its first call.
-#define HIREDIS(name) static auto* const real = hiredis<decltype(name)>(#name)
+#define HIREDIS(name) static auto* const real = hiredis().function<decltype(name)>(#name)
 
 extern "C" {
 

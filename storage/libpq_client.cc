@@ -14,16 +14,15 @@ extern const char kLibpqSoname[] = "libpq.so.5";
 
 namespace {
 
-template <typename Function>
-Function* libpq(const char* name) {
+const ticketsim::SharedLibrary& libpq() {
   static const ticketsim::SharedLibrary library(ticketsim::kLibpqSoname, "libpq5");
-  return reinterpret_cast<Function*>(library.symbol(name));
+  return library;
 }
 
 }  // namespace
 
 // Looked up once per function, on its first call.
-#define LIBPQ(name) static auto* const real = libpq<decltype(name)>(#name)
+#define LIBPQ(name) static auto* const real = libpq().function<decltype(name)>(#name)
 
 extern "C" {
 

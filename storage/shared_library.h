@@ -31,6 +31,12 @@ class SharedLibrary {
   // The address of `name` in the library; StoreError if it has none.
   void* symbol(const char* name) const;
 
+  // `name` as a function of its declared type: function<decltype(PQexec)>("PQexec").
+  template <typename Function>
+  Function* function(const char* name) const {
+    return reinterpret_cast<Function*>(symbol(name));
+  }
+
   // Whether `soname` is mapped in this process already (nothing is opened).
   static bool loaded(const char* soname);
 
