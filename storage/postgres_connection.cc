@@ -137,7 +137,8 @@ std::vector<PgResult> PgConnection::receive_pipeline(std::size_t count) {
       PQclear(result);
     }
   }
-  // Fails only on a broken connection, which reconnect() resets.
+  // Fails only on a broken connection: reconnect()'s PQreset ends the
+  // pipeline with the connection.
   PQexitPipelineMode(conn_);
   return answers;
 }
@@ -145,8 +146,6 @@ std::vector<PgResult> PgConnection::receive_pipeline(std::size_t count) {
 bool PgConnection::reconnect() {
   PQreset(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) return false;
-  // A pipeline the old connection broke off in is over with it.
-  if (PQpipelineStatus(conn_) != PQ_PIPELINE_OFF && PQexitPipelineMode(conn_) != 1) return false;
   for (const Statement& statement : remembered_) {
     PgResult result(statement.name.empty()
                         ? PQexec(conn_, statement.sql.c_str())
