@@ -517,20 +517,25 @@ TEST_CASE("after-commit-sent: a buyer killed once its COMMIT is sent leaves an i
 
 namespace {
 
-// A second session on the run's tables: holds the inventory row's lock
-// while the test says, as another purchase would.
-class RowLockHolder {
- public:
-  RowLockHolder(const std::string& conninfo, const StoreSpec& spec) : connection_(conninfo) {
-    connection_.run("BEGIN");
-    connection_.run(fmt::format("SELECT remaining FROM {} WHERE id = 1 FOR UPDATE", PostgresTables(spec.run_id).inventory));
+// A postgres-read-write store of 10 tickets on the shared server, one buyer,
+// and a second session holding the inventory row's lock, as another
+// purchase would, until release(). read-write reads without a lock: the
+// buyer's pipelined UPDATE waits for the row.
+struct HeldRow {
+  explicit HeldRow(std::chrono::milliseconds lock_timeout)
+      : spec(spec_on(dir, 10, shared_server().conninfo())), holder(shared_server().conninfo()) {
+    spec.options.lock_timeout = lock_timeout;
+    setup = find_strategy("postgres-read-write")->create(spec);
+    buyer = setup->open(0);
+    holder.run("BEGIN");
+    holder.run(fmt::format("SELECT remaining FROM {} WHERE id = 1 FOR UPDATE", PostgresTables(spec.run_id).inventory));
   }
-  void release() { connection_.run("ROLLBACK"); }
+  void release() { holder.run("ROLLBACK"); }
   // The pid of the one session waiting for a lock, once it waits.
   std::int64_t waiter() {
     std::int64_t pid = 0;
     bool waits = within(10s, [&] {
-      PgResult row = connection_.exec(
+      PgResult row = holder.exec(
           "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()");
       if (row.rows() == 1) pid = row.integer(0, 0);
       return pid != 0;
@@ -538,80 +543,57 @@ class RowLockHolder {
     REQUIRE(waits);
     return pid;
   }
-  PgConnection& connection() { return connection_; }
 
- private:
-  PgConnection connection_;
-};
-
-// Runs `body` once the purchase's pipeline (its write, INSERT and COMMIT)
-// has been sent.
-class AfterCommitSent final : public PurchaseHook {
- public:
-  explicit AfterCommitSent(std::function<void()> body) : body_(std::move(body)) {}
-  void in_critical_section() override {}
-  void after_commit_sent() override {
-    if (calls_++ == 0) body_();
-  }
-  int calls() const { return calls_; }
-
- private:
-  std::function<void()> body_;
-  int calls_ = 0;
+  TempDir dir;
+  StoreSpec spec;
+  std::unique_ptr<StoreSetup> setup;
+  std::unique_ptr<Store> buyer;
+  PgConnection holder;
 };
 
 }  // namespace
 
 TEST_CASE("a lock_timeout inside the pipeline: the write waits, times out, the rest is not run; the connection sells next") {
-  TempDir dir;
-  StoreSpec spec = spec_on(dir, 10, shared_server().conninfo());
-  spec.options.lock_timeout = 300ms;
-  std::unique_ptr<StoreSetup> setup = find_strategy("postgres-read-write")->create(spec);
-  std::unique_ptr<Store> buyer = setup->open(0);
-  RowLockHolder holder(shared_server().conninfo(), spec);
-  // read-write reads without a lock; its pipelined UPDATE waits for the row.
-  BuyResult timed_out = buyer->buy({1, 1, {}});
+  HeldRow row(300ms);
+  BuyResult timed_out = row.buyer->buy({1, 1, {}});
   CHECK(timed_out.outcome == Outcome::kTimeout);
   CHECK(timed_out.retries == 0);
   CHECK(timed_out.serialization_failures == 0);
   CHECK(timed_out.deadlock_failures == 0);
-  holder.release();
-  FinalState state = setup->inspect();
+  row.release();
+  FinalState state = row.setup->inspect();
   CHECK(state.remaining == 10);
   CHECK(state.ledger_sales == std::optional<std::int64_t>(0));  // the INSERT after the UPDATE was not run
   // The connection is out of the pipeline and its transaction rolled back.
-  BuyResult sold = buyer->buy({1, 2, {}});
+  BuyResult sold = row.buyer->buy({1, 2, {}});
   CHECK(sold.outcome == Outcome::kSold);
   CHECK(sold.ticket == 10);
-  CHECK(setup->inspect().remaining == 9);
-  CHECK(setup->inspect().ledger_sales == std::optional<std::int64_t>(1));
+  CHECK(row.setup->inspect().remaining == 9);
+  CHECK(row.setup->inspect().ledger_sales == std::optional<std::int64_t>(1));
 }
 
 TEST_CASE("a connection killed inside the pipeline, before its COMMIT ran: a new connection, and the purchase tried again") {
-  TempDir dir;
-  StoreSpec spec = spec_on(dir, 10, shared_server().conninfo());
-  spec.options.lock_timeout = 10s;
-  std::unique_ptr<StoreSetup> setup = find_strategy("postgres-read-write")->create(spec);
-  std::unique_ptr<Store> buyer = setup->open(0);
-  RowLockHolder holder(shared_server().conninfo(), spec);
+  HeldRow row(10s);
   // The pipeline is sent and its UPDATE waits for the row: its backend is
   // terminated there, so the COMMIT after it certainly never ran.
-  AfterCommitSent kill([&] {
-    std::int64_t backend = holder.waiter();
-    CHECK(holder.connection().query_integer(fmt::format("SELECT pg_terminate_backend({})::int", backend)) == 1);
-    holder.release();
-  });
-  BuyResult bought = buyer->buy({1, 1, {}, &kill});
+  Interleave kill(
+      [&] {
+        std::int64_t backend = row.waiter();
+        CHECK(row.holder.query_integer(fmt::format("SELECT pg_terminate_backend({})::int", backend)) == 1);
+        row.release();
+      },
+      Interleave::At::kCommitSent);
+  BuyResult bought = row.buyer->buy({1, 1, {}, &kill});
   CHECK(kill.calls() == 2);
   CHECK(bought.outcome == Outcome::kSold);
   CHECK(bought.ticket == 10);
   CHECK(bought.retries == 1);
   CHECK_FALSE(bought.connection_lost);
-  FinalState state = setup->inspect();
+  FinalState state = row.setup->inspect();
   CHECK(state.remaining == 9);
   CHECK(state.ledger_sales == std::optional<std::int64_t>(1));
   // And the new connection sells the next one.
-  CHECK(buyer->buy({1, 2, {}}).ticket == 9);
+  CHECK(row.buyer->buy({1, 2, {}}).ticket == 9);
 }
 
 TEST_CASE("server-pause shorter than lock_timeout: the buyers wait, and the run is valid") {
