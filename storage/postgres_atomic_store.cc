@@ -30,19 +30,18 @@ class AtomicStore final : public PostgresStore {
     request.between_read_and_write();
     if (taken.rows() == 0) return PostgresAttempt::done({Outcome::kSoldOut, 0, 0, 0});
     std::int64_t ticket = taken.integer(0, 0);
-    PgResult sale = record_sale(ticket, request);
-    if (!sale.ok()) return PostgresAttempt::failed(std::move(sale));
-    return PostgresAttempt::done({Outcome::kSold, ticket, ticket, 0});
+    return PostgresAttempt::done({Outcome::kSold, ticket, ticket, 0}, {record_sale(ticket, request)});
   }
 };
 
 std::unique_ptr<Store> open_store(const PostgresContext& context) { return std::make_unique<AtomicStore>(context); }
 
 // attempt() for pgbench: \gset puts the ticket in :ticket (a sold-out
-// answer, no row, would end the client: the tables hold enough tickets).
+// answer, no row, would end the client: the tables hold enough tickets);
+// the ledger's INSERT and COMMIT in one pipeline, as the store sends them.
 std::string pgbench_script(const PostgresContext& context) {
   return pgbench_operation_id() + context.begin + ";\n" + take_sql(context.tables) + " \\gset\n" +
-         pgbench_record_sale(context, ":ticket") + "COMMIT;\n";
+         pgbench_pipelined_commit(pgbench_record_sale(context, ":ticket"));
 }
 
 }  // namespace

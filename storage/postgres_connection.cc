@@ -84,28 +84,63 @@ void PgConnection::session(const std::string& sql) {
   remembered_.push_back({"", sql, 0});
 }
 
-bool PgConnection::send(const std::string& sql) { return PQsendQuery(conn_, sql.c_str()) == 1; }
+namespace {
 
-bool PgConnection::send_prepared(const std::string& name) {
-  return PQsendQueryPrepared(conn_, name.c_str(), 0, nullptr, nullptr, nullptr, 0) == 1;
+// C strings for libpq of `parameters`, which must outlive them.
+std::vector<const char*> c_strings(const std::vector<std::string>& parameters) {
+  std::vector<const char*> values;
+  values.reserve(parameters.size());
+  for (const std::string& parameter : parameters) values.push_back(parameter.c_str());
+  return values;
 }
 
-PgResult PgConnection::receive() {
-  PgResult first;
-  bool have = false;
-  // Every result up to the end (a bounded number: one per statement sent,
-  // or an error and then the end); the first is the answer.
-  for (int i = 0; i < 64; ++i) {
+}  // namespace
+
+bool PgConnection::send_pipeline(const std::vector<PgStatement>& statements) {
+  if (PQenterPipelineMode(conn_) != 1) return false;
+  for (const PgStatement& statement : statements) {
+    std::vector<const char*> values = c_strings(statement.parameters);
+    if (PQsendQueryPrepared(conn_, statement.name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                            nullptr, 0) != 1) {
+      PQexitPipelineMode(conn_);
+      return false;
+    }
+  }
+  // The sync ends the pipeline and flushes it: everything leaves at once.
+  if (PQpipelineSync(conn_) != 1) {
+    PQexitPipelineMode(conn_);
+    return false;
+  }
+  return true;
+}
+
+std::vector<PgResult> PgConnection::receive_pipeline(std::size_t count) {
+  std::vector<PgResult> answers;
+  answers.reserve(count);
+  // Each statement's answer is one result and then a null; the sync's is
+  // PGRES_PIPELINE_SYNC. A broken connection answers with an error of
+  // libpq's own and then only nulls: more nulls than statements end it.
+  std::size_t nulls = 0;
+  while (nulls <= count) {
     PGresult* result = PQgetResult(conn_);
-    if (!result) break;
-    if (!have) {
-      first = PgResult(result);
-      have = true;
+    if (!result) {
+      ++nulls;
+      continue;
+    }
+    if (PQresultStatus(result) == PGRES_PIPELINE_SYNC) {
+      PQclear(result);
+      break;
+    }
+    if (answers.size() < count) {
+      answers.emplace_back(result);
     } else {
       PQclear(result);
     }
   }
-  return first;
+  // Fails only on a broken connection: reconnect()'s PQreset ends the
+  // pipeline with the connection.
+  PQexitPipelineMode(conn_);
+  return answers;
 }
 
 bool PgConnection::reconnect() {
@@ -132,9 +167,7 @@ PgResult PgConnection::exec_prepared(const std::string& name, std::initializer_l
   // Every parameter is text; the views must end where a C string would, so
   // they are copied (a few bytes each).
   std::vector<std::string> copies(parameters.begin(), parameters.end());
-  std::vector<const char*> values;
-  values.reserve(copies.size());
-  for (const std::string& copy : copies) values.push_back(copy.c_str());
+  std::vector<const char*> values = c_strings(copies);
   return PgResult(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
                                  nullptr, 0));
 }

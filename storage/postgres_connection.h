@@ -58,6 +58,13 @@ class PgResult {
   PGresult* result_ = nullptr;
 };
 
+// A prepared statement and its text parameters, to be sent later (in a
+// pipeline).
+struct PgStatement {
+  std::string name;
+  std::vector<std::string> parameters;
+};
+
 // One connection to the server. Opened in the process that uses it (a buyer
 // after fork, the setup in the parent), never shared across fork: libpq's
 // socket would then carry two processes' messages.
@@ -77,12 +84,16 @@ class PgConnection {
   void session(const std::string& sql);
   // Runs `sql`; the result, failed or not.
   PgResult exec(const std::string& sql);
-  // Sends `sql` without waiting for its answer; false when it could not be
-  // sent (the connection is gone). receive() then reads the answer.
-  bool send(const std::string& sql);
-  // send() for prepared statement `name`, without parameters.
-  bool send_prepared(const std::string& name);
-  PgResult receive();
+  // Sends `statements` in one pipeline (libpq's pipeline mode), closed by a
+  // sync and flushed: the server runs them one after the other, and their
+  // answers come back together, in one round trip. False when they could
+  // not be sent (the connection is gone); receive_pipeline() then reads
+  // the answers.
+  bool send_pipeline(const std::vector<PgStatement>& statements);
+  // The answers to the `count` statements send_pipeline() sent, in order:
+  // a statement after a failed one is answered PGRES_PIPELINE_ABORTED, and
+  // fewer come when the connection broke. Leaves pipeline mode.
+  std::vector<PgResult> receive_pipeline(std::size_t count);
   // After the server dropped the connection: one try at a new one, with
   // every session() setting and prepared statement made again. False when
   // the server does not accept it (yet).

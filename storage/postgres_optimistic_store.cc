@@ -30,9 +30,9 @@ class OptimisticStore final : public PostgresStore {
     PgResult written = connection().exec_prepared("write", {std::to_string(version)});
     if (!written.ok()) return PostgresAttempt::failed(std::move(written));
     if (written.affected() == 0) return PostgresAttempt::conflict();
-    PgResult sale = record_sale(remaining, request);
-    if (!sale.ok()) return PostgresAttempt::failed(std::move(sale));
-    return PostgresAttempt::done({Outcome::kSold, remaining, remaining, 0});
+    // The write's answer decides (0 rows: a conflict), so only the ledger's
+    // INSERT goes with the COMMIT.
+    return PostgresAttempt::done({Outcome::kSold, remaining, remaining, 0}, {record_sale(remaining, request)});
   }
 };
 

@@ -26,11 +26,10 @@ class SkipLockedStore final : public PostgresStore {
     // The ticket stands for the count this purchase decided on, as the
     // other strategies' tickets do.
     std::int64_t ticket = taken.integer(0, 0);
-    PgResult sold = connection().exec_prepared("sell", {std::to_string(ticket)});
-    if (!sold.ok()) return PostgresAttempt::failed(std::move(sold));
-    PgResult sale = record_sale(ticket, request);
-    if (!sale.ok()) return PostgresAttempt::failed(std::move(sale));
-    return PostgresAttempt::done({Outcome::kSold, ticket, ticket, 0});
+    // The row is this transaction's (locked by the SELECT): its DELETE,
+    // the ledger's INSERT and the COMMIT go in one round trip.
+    return PostgresAttempt::done({Outcome::kSold, ticket, ticket, 0},
+                                 {{"sell", {std::to_string(ticket)}}, record_sale(ticket, request)});
   }
 };
 

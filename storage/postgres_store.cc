@@ -57,6 +57,10 @@ std::string pgbench_record_sale(const PostgresContext& context, std::string_view
   return pgbench_line(record_sale_sql(context.tables), {ticket_variable, ":client_id", ":operation_id"}) + ";\n";
 }
 
+std::string pgbench_pipelined_commit(std::string_view statements) {
+  return fmt::format("\\startpipeline\n{}COMMIT;\n\\endpipeline\n", statements);
+}
+
 PostgresStore::PostgresStore(const PostgresContext& context)
     : context_(context), connection_(context.conninfo),
       random_(static_cast<std::uint64_t>(::getpid()) * 0x9e3779b97f4a7c15ULL) {
@@ -92,10 +96,9 @@ SearchResult PostgresStore::search() {
   }
 }
 
-PgResult PostgresStore::record_sale(std::int64_t ticket, const BuyRequest& request) {
-  return connection_.exec_prepared("record_sale",
-                                   {std::to_string(ticket), std::to_string(request.buyer_pid),
-                                    std::to_string(request.operation_id)});
+PgStatement PostgresStore::record_sale(std::int64_t ticket, const BuyRequest& request) {
+  return {"record_sale",
+          {std::to_string(ticket), std::to_string(request.buyer_pid), std::to_string(request.operation_id)}};
 }
 
 BuyResult PostgresStore::buy(const BuyRequest& request) {
@@ -111,7 +114,7 @@ BuyResult PostgresStore::buy(const BuyRequest& request) {
     // lock_timeout; past it the purchase timed out, having done nothing.
     if (connection_.broken() && !reconnect()) return ended(Outcome::kTimeout);
     PostgresAttempt tried;
-    bool cut_off = false;  // the server went away before the COMMIT was sent
+    bool cut_off = false;  // the server went away before the COMMIT could run
     PgResult begin = connection_.exec_prepared("begin");
     if (!begin.ok()) {
       cut_off = connection_lost(connection_, begin);
@@ -120,33 +123,8 @@ BuyResult PostgresStore::buy(const BuyRequest& request) {
       tried = attempt(request);
       if (tried.kind == PostgresAttempt::Kind::kFailed) cut_off = connection_lost(connection_, tried.failure);
       if (tried.kind == PostgresAttempt::Kind::kDone) {
-        // COMMIT sent, then the fault point, then its answer read.
-        if (!connection_.send_prepared("commit")) {
-          cut_off = true;  // never sent: nothing was committed
-        } else {
-          if (request.hook) request.hook->after_commit_sent();
-          PgResult commit = connection_.receive();
-          if (commit.ok()) {
-            BuyResult result = tried.result;
-            result.retries = counts.retries;
-            result.serialization_failures = counts.serialization_failures;
-            result.deadlock_failures = counts.deadlock_failures;
-            return result;
-          }
-          // No answer: the server may have committed the sale before the
-          // connection broke. The ledger will tell.
-          if (connection_lost(connection_, commit)) {
-            if (tried.result.outcome != Outcome::kSold) {
-              BuyResult result = tried.result;  // sold-out: nothing to commit
-              result.retries = counts.retries;
-              return result;
-            }
-            BuyResult result = ended(Outcome::kIndeterminate);
-            result.connection_lost = true;
-            return result;
-          }
-          tried = PostgresAttempt::failed(std::move(commit));
-        }
+        std::optional<BuyResult> finished = finish(tried, request, counts, cut_off);
+        if (finished) return *finished;
       }
     }
     if (!cut_off && connection_.in_transaction()) connection_.exec("ROLLBACK");
@@ -173,6 +151,49 @@ BuyResult PostgresStore::buy(const BuyRequest& request) {
     ++counts.retries;
     if (!cut_off) backoff(counts.retries);
   }
+}
+
+std::optional<BuyResult> PostgresStore::finish(PostgresAttempt& tried, const BuyRequest& request,
+                                               const BuyResult& counts, bool& cut_off) {
+  std::vector<PgStatement> pipeline = std::move(tried.pipelined);
+  pipeline.push_back({"commit", {}});
+  if (!connection_.send_pipeline(pipeline)) {
+    cut_off = true;  // never sent: nothing was committed
+    return std::nullopt;
+  }
+  if (request.hook) request.hook->after_commit_sent();
+  std::vector<PgResult> answers = connection_.receive_pipeline(pipeline.size());
+  // The first statement that failed; the ones after it were not run.
+  std::size_t failed = 0;
+  while (failed < answers.size() && answers[failed].ok()) ++failed;
+  if (failed == pipeline.size()) {
+    BuyResult result = tried.result;
+    result.retries = counts.retries;
+    result.serialization_failures = counts.serialization_failures;
+    result.deadlock_failures = counts.deadlock_failures;
+    return result;
+  }
+  // No answer (libpq's own error, or none at all), or the COMMIT's lost
+  // with the connection: the server may have committed the sale before
+  // the connection broke. The ledger will tell.
+  bool is_commit = failed + 1 == pipeline.size();
+  if (failed == answers.size() || answers[failed].sqlstate().empty() ||
+      (is_commit && connection_lost(connection_, answers[failed]))) {
+    if (tried.result.outcome != Outcome::kSold) {
+      BuyResult result = tried.result;  // sold-out: nothing to commit
+      result.retries = counts.retries;
+      return result;
+    }
+    BuyResult result = counts;
+    result.outcome = Outcome::kIndeterminate;
+    result.connection_lost = true;
+    return result;
+  }
+  // The server refused a statement: the COMMIT after it was not run (or
+  // was the one refused).
+  cut_off = connection_lost(connection_, answers[failed]);
+  tried = PostgresAttempt::failed(std::move(answers[failed]));
+  return std::nullopt;
 }
 
 bool PostgresStore::reconnect() {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "storage/postgres_connection.h"
@@ -30,17 +31,24 @@ struct PostgresContext {
 // One try of a purchase, inside its transaction.
 struct PostgresAttempt {
   enum class Kind {
-    kDone,      // the statements ran: `result` is what COMMIT will make true
+    kDone,      // the statements ran, or are to be sent: `result` is what
+                // `pipelined` and COMMIT will make true
     kFailed,    // a statement failed: `failure` holds its SQLSTATE
     kConflict,  // another purchase changed the row first (optimistic): try again
   };
   Kind kind = Kind::kDone;
   BuyResult result;
   PgResult failure;
+  // The end of the purchase, whose answers decide nothing before COMMIT:
+  // sent with the COMMIT in one pipeline, one round trip (the ledger's
+  // INSERT, and the write when its value is known after the read).
+  std::vector<PgStatement> pipelined;
 
-  static PostgresAttempt done(BuyResult result) { return {Kind::kDone, result, {}}; }
-  static PostgresAttempt failed(PgResult failure) { return {Kind::kFailed, {}, std::move(failure)}; }
-  static PostgresAttempt conflict() { return {Kind::kConflict, {}, {}}; }
+  static PostgresAttempt done(BuyResult result, std::vector<PgStatement> pipelined = {}) {
+    return {Kind::kDone, result, {}, std::move(pipelined)};
+  }
+  static PostgresAttempt failed(PgResult failure) { return {Kind::kFailed, {}, std::move(failure), {}}; }
+  static PostgresAttempt conflict() { return {Kind::kConflict, {}, {}, {}}; }
 };
 
 class PostgresStore : public Store {
@@ -50,11 +58,12 @@ class PostgresStore : public Store {
   explicit PostgresStore(const PostgresContext& context);
 
   SearchResult search() override;
-  // BEGIN, the strategy's attempt(), COMMIT; a try that fails with a
-  // serialization failure or a deadlock is rolled back and run again, up to
-  // max_tries, after a randomized backoff. A lock wait past lock_timeout
-  // ends it with kTimeout; a COMMIT whose answer never came, with kSold
-  // pending, with kIndeterminate.
+  // BEGIN, the strategy's attempt(), then its pipelined statements and
+  // COMMIT in one pipeline; a try that fails with a serialization failure
+  // or a deadlock (in the pipeline or before it) is rolled back and run
+  // again, up to max_tries, after a randomized backoff. A lock wait past
+  // lock_timeout ends it with kTimeout; a pipeline whose answers never
+  // came, with kSold pending, with kIndeterminate.
   BuyResult buy(const BuyRequest& request) final;
   std::chrono::nanoseconds connect_time() const override { return connection_.connect_time(); }
 
@@ -64,10 +73,16 @@ class PostgresStore : public Store {
 
   PgConnection& connection() { return connection_; }
   const PostgresContext& context() const { return context_; }
-  // Writes the sale into the ledger.
-  PgResult record_sale(std::int64_t ticket, const BuyRequest& request);
+  // The sale written into the ledger, for the pipeline.
+  static PgStatement record_sale(std::int64_t ticket, const BuyRequest& request);
 
  private:
+  // The attempt's pipelined statements and COMMIT, sent in one pipeline,
+  // then the fault point, then their answers: the purchase's end, or
+  // `tried` failed (`cut_off` when the server went away before the COMMIT
+  // could have run).
+  std::optional<BuyResult> finish(PostgresAttempt& tried, const BuyRequest& request, const BuyResult& counts,
+                                  bool& cut_off);
   void backoff(std::uint32_t retry);
   // A new connection after the server dropped this one, tried with a
   // growing pause until lock_timeout has passed; false then.
@@ -102,6 +117,10 @@ std::string pgbench_line(std::string_view sql, std::initializer_list<std::string
 // buyer's pid.
 std::string pgbench_operation_id();
 std::string pgbench_record_sale(const PostgresContext& context, std::string_view ticket_variable);
+// `statements` (lines of a script) and COMMIT in one pipeline
+// (\startpipeline ... \endpipeline), as PostgresStore::buy() sends an
+// attempt's pipelined statements.
+std::string pgbench_pipelined_commit(std::string_view statements);
 
 // The setup every PostgreSQL strategy uses: with no conninfo in the options,
 // a PostgresServer of its own; the run's tables, made here and dropped when

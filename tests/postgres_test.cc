@@ -494,8 +494,14 @@ TEST_CASE("a server crash before a buyer's first search: the search is made agai
 }
 
 TEST_CASE("after-commit-sent: a buyer killed once its COMMIT is sent leaves an indeterminate purchase the ledger resolves") {
+  // atomic pipelines the ledger's INSERT and COMMIT; for-update its UPDATE,
+  // INSERT and COMMIT: the whole pipeline reached the server.
+  const char* strategy = nullptr;
+  SUBCASE("postgres-atomic") { strategy = "postgres-atomic"; }
+  SUBCASE("postgres-for-update") { strategy = "postgres-for-update"; }
+  CAPTURE(strategy);
   TempDir dir;
-  Scenario scenario = race("postgres-atomic", 4, 100);
+  Scenario scenario = race(strategy, 4, 100);
   scenario.attempts = 3;
   scenario.faults.push_back({.action = FaultAction::kKill, .point = FaultPoint::kAfterCommitSent, .attempt = 2, .where = {}});
   Result result = run_own_server(scenario, dir);
@@ -507,6 +513,87 @@ TEST_CASE("after-commit-sent: a buyer killed once its COMMIT is sent leaves an i
   CHECK(result.check.sold == 10);  // 3 buyers x 3, and the faulted one's first
   CHECK(result.final_state.remaining == 100 - 11);
   CHECK(*result.final_state.ledger_sales == 11);
+}
+
+namespace {
+
+// A postgres-read-write store of 10 tickets on the shared server, one buyer,
+// and a second session holding the inventory row's lock, as another
+// purchase would, until release(). read-write reads without a lock: the
+// buyer's pipelined UPDATE waits for the row.
+struct HeldRow {
+  explicit HeldRow(std::chrono::milliseconds lock_timeout)
+      : spec(spec_on(dir, 10, shared_server().conninfo())), holder(shared_server().conninfo()) {
+    spec.options.lock_timeout = lock_timeout;
+    setup = find_strategy("postgres-read-write")->create(spec);
+    buyer = setup->open(0);
+    holder.run("BEGIN");
+    holder.run(fmt::format("SELECT remaining FROM {} WHERE id = 1 FOR UPDATE", PostgresTables(spec.run_id).inventory));
+  }
+  void release() { holder.run("ROLLBACK"); }
+  // The pid of the one session waiting for a lock, once it waits.
+  std::int64_t waiter() {
+    std::int64_t pid = 0;
+    bool waits = within(10s, [&] {
+      PgResult row = holder.exec(
+          "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()");
+      if (row.rows() == 1) pid = row.integer(0, 0);
+      return pid != 0;
+    });
+    REQUIRE(waits);
+    return pid;
+  }
+
+  TempDir dir;
+  StoreSpec spec;
+  std::unique_ptr<StoreSetup> setup;
+  std::unique_ptr<Store> buyer;
+  PgConnection holder;
+};
+
+}  // namespace
+
+TEST_CASE("a lock_timeout inside the pipeline: the write waits, times out, the rest is not run; the connection sells next") {
+  HeldRow row(300ms);
+  BuyResult timed_out = row.buyer->buy({1, 1, {}});
+  CHECK(timed_out.outcome == Outcome::kTimeout);
+  CHECK(timed_out.retries == 0);
+  CHECK(timed_out.serialization_failures == 0);
+  CHECK(timed_out.deadlock_failures == 0);
+  row.release();
+  FinalState state = row.setup->inspect();
+  CHECK(state.remaining == 10);
+  CHECK(state.ledger_sales == std::optional<std::int64_t>(0));  // the INSERT after the UPDATE was not run
+  // The connection is out of the pipeline and its transaction rolled back.
+  BuyResult sold = row.buyer->buy({1, 2, {}});
+  CHECK(sold.outcome == Outcome::kSold);
+  CHECK(sold.ticket == 10);
+  CHECK(row.setup->inspect().remaining == 9);
+  CHECK(row.setup->inspect().ledger_sales == std::optional<std::int64_t>(1));
+}
+
+TEST_CASE("a connection killed inside the pipeline, before its COMMIT ran: a new connection, and the purchase tried again") {
+  HeldRow row(10s);
+  // The pipeline is sent and its UPDATE waits for the row: its backend is
+  // terminated there, so the COMMIT after it certainly never ran.
+  Interleave kill(
+      [&] {
+        std::int64_t backend = row.waiter();
+        CHECK(row.holder.query_integer(fmt::format("SELECT pg_terminate_backend({})::int", backend)) == 1);
+        row.release();
+      },
+      Interleave::At::kCommitSent);
+  BuyResult bought = row.buyer->buy({1, 1, {}, &kill});
+  CHECK(kill.calls() == 2);
+  CHECK(bought.outcome == Outcome::kSold);
+  CHECK(bought.ticket == 10);
+  CHECK(bought.retries == 1);
+  CHECK_FALSE(bought.connection_lost);
+  FinalState state = row.setup->inspect();
+  CHECK(state.remaining == 9);
+  CHECK(state.ledger_sales == std::optional<std::int64_t>(1));
+  // And the new connection sells the next one.
+  CHECK(row.buyer->buy({1, 2, {}}).ticket == 9);
 }
 
 TEST_CASE("server-pause shorter than lock_timeout: the buyers wait, and the run is valid") {
@@ -565,7 +652,19 @@ TEST_CASE("pgbench runs the strategy's own purchase: one ticket and one ledger r
     std::optional<LoadToolWorkload> workload = setup->load_tool_workload();
     REQUIRE(workload);
     CHECK(workload->tool == "pgbench");
-    CHECK(workload->script.find("COMMIT;") != std::string::npos);
+    // The script's end is the store's pipeline: the same statements, in one
+    // round trip, the COMMIT last.
+    std::string_view script = workload->script;
+    std::size_t start = script.find("\\startpipeline\n");
+    std::size_t end = script.find("\\endpipeline\n");
+    REQUIRE(start != std::string::npos);
+    REQUIRE(end != std::string::npos);
+    std::string_view pipeline = script.substr(start, end - start);
+    CHECK(pipeline.find("INSERT INTO") != std::string::npos);
+    CHECK(pipeline.ends_with("COMMIT;\n"));
+    // for-update's write goes with them; atomic's UPDATE is its read.
+    CHECK((pipeline.find("UPDATE") != std::string::npos) == (std::string_view(name) == "postgres-for-update"));
+    CHECK(script.substr(0, start).find("\\gset") != std::string::npos);
     LoadToolRun run = run_pgbench(*workload, 2, kLoadToolThreads, 1, dir.path);
     CHECK(run.transactions > 0);
     CHECK(run.failed == 0);

@@ -47,16 +47,21 @@ inline int processes_in(const std::filesystem::path& dir) {
   return count;
 }
 
-// A purchase hook that runs `body` in the first critical section only.
+// A purchase hook that runs `body` at its point of the first purchase only:
+// in the critical section, or once the COMMIT has been sent.
 class Interleave final : public ticketsim::PurchaseHook {
  public:
-  explicit Interleave(std::function<void()> body) : body_(std::move(body)) {}
-  void in_critical_section() override {
-    if (calls_++ == 0) body_();
-  }
+  enum class At { kCriticalSection, kCommitSent };
+  explicit Interleave(std::function<void()> body, At at = At::kCriticalSection) : body_(std::move(body)), at_(at) {}
+  void in_critical_section() override { reached(At::kCriticalSection); }
+  void after_commit_sent() override { reached(At::kCommitSent); }
   int calls() const { return calls_; }
 
  private:
+  void reached(At at) {
+    if (at == at_ && calls_++ == 0) body_();
+  }
   std::function<void()> body_;
+  At at_;
   int calls_ = 0;
 };
