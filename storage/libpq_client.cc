@@ -66,10 +66,6 @@ char* PQerrorMessage(const PGconn* conn) {
   LIBPQ(PQerrorMessage);
   return real(conn);
 }
-int PQsocket(const PGconn* conn) {
-  LIBPQ(PQsocket);
-  return real(conn);
-}
 PQnoticeProcessor PQsetNoticeProcessor(PGconn* conn, PQnoticeProcessor processor, void* argument) {
   LIBPQ(PQsetNoticeProcessor);
   return real(conn, processor, argument);
@@ -88,10 +84,6 @@ PGresult* PQexecPrepared(PGconn* conn, const char* name, int parameters, const c
   LIBPQ(PQexecPrepared);
   return real(conn, name, parameters, values, lengths, formats, result_format);
 }
-int PQsendQuery(PGconn* conn, const char* query) {
-  LIBPQ(PQsendQuery);
-  return real(conn, query);
-}
 int PQsendQueryPrepared(PGconn* conn, const char* name, int parameters, const char* const* values,
                         const int* lengths, const int* formats, int result_format) {
   LIBPQ(PQsendQueryPrepared);
@@ -99,18 +91,6 @@ int PQsendQueryPrepared(PGconn* conn, const char* name, int parameters, const ch
 }
 PGresult* PQgetResult(PGconn* conn) {
   LIBPQ(PQgetResult);
-  return real(conn);
-}
-int PQconsumeInput(PGconn* conn) {
-  LIBPQ(PQconsumeInput);
-  return real(conn);
-}
-int PQisBusy(PGconn* conn) {
-  LIBPQ(PQisBusy);
-  return real(conn);
-}
-int PQflush(PGconn* conn) {
-  LIBPQ(PQflush);
   return real(conn);
 }
 
@@ -124,14 +104,6 @@ int PQexitPipelineMode(PGconn* conn) {
 }
 int PQpipelineSync(PGconn* conn) {
   LIBPQ(PQpipelineSync);
-  return real(conn);
-}
-PGpipelineStatus PQpipelineStatus(const PGconn* conn) {
-  LIBPQ(PQpipelineStatus);
-  return real(conn);
-}
-int PQsendFlushRequest(PGconn* conn) {
-  LIBPQ(PQsendFlushRequest);
   return real(conn);
 }
 
